@@ -1,0 +1,30 @@
+"""`make run`: SQLite, a Celery worker on a filesystem broker, console e-mail, no Redis."""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, env, env_bool
+
+DEBUG = env_bool("DEBUG", True)
+RUN_DIR = BASE_DIR / ".run"
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(RUN_DIR / "cache"),
+    }
+}
+
+MAILERS = {
+    "default": {"BACKEND": env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}
+}
+
+# Kombu's filesystem transport lets a real worker run without Redis.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "data_folder_in": str(RUN_DIR / "broker"),
+    "data_folder_out": str(RUN_DIR / "broker"),
+    "processed_folder": str(RUN_DIR / "broker-processed"),
+    "store_processed": False,
+}
+
+# Static files are served from the apps (runserver, live_server); collectstatic is for production.
+STATIC_ROOT = None

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", include("tenancy.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("meetings/", include("meetings.urls")),
+    path("domains/", include("domains.urls")),
+    path("licensing/", include("licensing.urls")),
+    path("upgrade/", include("wizard.urls")),
+    path("django-admin/", admin.site.urls),
+    path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg", permanent=True)),
+]

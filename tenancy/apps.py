@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TenancyConfig(AppConfig):
+    name = "tenancy"
+    verbose_name = _("Tenancy")
+
+    def ready(self):
+        from . import signals  # noqa: F401  (connects the e-mail-verified receiver)

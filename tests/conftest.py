@@ -1,0 +1,22 @@
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls from that
+# thread are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytest_plugins = [
+    "tests.fixtures.browser",
+]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache_and_language():
+    """Rate-limit counters and the active language must not leak from one test into another."""
+    from django.core.cache import cache
+    from django.utils import translation
+
+    cache.clear()
+    yield
+    translation.activate("en")
