@@ -135,3 +135,29 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target}"
+
+
+class Policy(models.Model):
+    """Rules an admin fixes for every member's meetings. An empty value means "not fixed":
+    each member's own setting applies. `meetings` reads these where meetings are scheduled and
+    joined; the admin portal writes them."""
+
+    class LobbyBypass(models.TextChoices):
+        EVERYONE = "everyone", _("Everyone")
+        ORGANISATION = "organisation", _("People in my organisation")
+        INVITED = "invited", _("People I invite")
+        ORGANISER_ONLY = "organiser", _("Only me")
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="policy")
+    max_meeting_size = models.PositiveIntegerField(_("meeting size"), null=True, blank=True)
+    lobby_bypass = models.CharField(
+        _("who may bypass the lobby"), max_length=16, choices=LobbyBypass.choices, blank=True
+    )
+    recording_allowed = models.BooleanField(_("recording allowed"), null=True, blank=True)
+    anonymous_join_allowed = models.BooleanField(_("anonymous join allowed"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    def __str__(self):
+        return f"Policy of {self.tenant}"
