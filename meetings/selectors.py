@@ -1,0 +1,119 @@
+"""Reads of meetings: the participant-cap rule, tenant policies, listings."""
+
+from datetime import UTC, timedelta
+from enum import StrEnum
+
+from django.utils import timezone
+
+from tenancy.models import Policy
+
+from .models import MAX_DURATION_MINUTES, Meeting, MeetingSettings, Participant
+
+FREE_CAP = 10
+FREE_CAP_AFTER_60_DAYS = 3
+FREE_FULL_CAP_DAYS = 60
+
+# Policy fields that fix the value of the personal setting (and meeting option) of the same name.
+POLICY_FIXED_FIELDS = ("lobby_bypass", "anonymous_join_allowed", "recording_allowed")
+
+
+class CapRule(StrEnum):
+    FREE = "free"
+    FREE_AFTER_60_DAYS = "free_after_60_days"
+    LICENSED = "licensed"
+    POLICY = "policy"
+
+
+def meeting_settings_of(user):
+    """The user's personal settings. Sign-up creates them; creating them here too repairs users
+    made before the meetings app existed (or by raw SQL), so a read never fails."""
+    return MeetingSettings.objects.get_or_create(user=user)[0]
+
+
+def policy_of(tenant):
+    """The tenant's Policy, or None when its admin never set one (nothing is fixed)."""
+    if tenant is None:
+        return None
+    return Policy.objects.for_tenant(tenant).first()
+
+
+def fixed_by_policy(tenant):
+    """{field: value} of the meeting options the tenant's admin fixed; empty values are not
+    fixed."""
+    policy = policy_of(tenant)
+    if policy is None:
+        return {}
+    fixed = {}
+    for field in POLICY_FIXED_FIELDS:
+        value = getattr(policy, field)
+        if value is not None and value != "":
+            fixed[field] = value
+    return fixed
+
+
+def effective_options(meeting):
+    """The meeting's lobby, guest and recording options as they apply now: the tenant's policy
+    may have fixed one since the meeting was scheduled."""
+    options = {field: getattr(meeting, field) for field in POLICY_FIXED_FIELDS}
+    return {**options, **fixed_by_policy(meeting.tenant)}
+
+
+def participant_cap_rule(organiser):
+    """(cap, CapRule): how many people a meeting of `organiser` may hold now, and why.
+
+    Free plan: 10 from the day the organiser joined their tenant (day 0) up to and including
+    day 60, counted in UTC calendar days; 3 from day 61. Licensed (`licensed_cap` written by the
+    licensing app): that cap. Either is lowered by the tenant's `max_meeting_size` when set.
+    """
+    settings = meeting_settings_of(organiser)
+    membership = organiser.membership
+    if settings.licensed_cap is not None:
+        cap, rule = settings.licensed_cap, CapRule.LICENSED
+    else:
+        days = (timezone.now().date() - membership.joined_at.astimezone(UTC).date()).days
+        if days <= FREE_FULL_CAP_DAYS:
+            cap, rule = FREE_CAP, CapRule.FREE
+        else:
+            cap, rule = FREE_CAP_AFTER_60_DAYS, CapRule.FREE_AFTER_60_DAYS
+    policy = policy_of(membership.tenant)
+    if policy is not None and policy.max_meeting_size is not None and policy.max_meeting_size < cap:
+        cap, rule = policy.max_meeting_size, CapRule.POLICY
+    return cap, rule
+
+
+def participant_cap(organiser):
+    """How many people, the organiser included, a meeting of `organiser` may hold now."""
+    return participant_cap_rule(organiser)[0]
+
+
+def organised_meetings(user):
+    """The user's scheduled meetings (not the personal room), for edit and cancel lookups."""
+    return Meeting.objects.filter(organiser=user, is_personal_room=False)
+
+
+def upcoming_and_past_meetings(user, *, past_limit=50):
+    """(upcoming, past) scheduled meetings of the user, the past ones newest first and at most
+    `past_limit`; a meeting is past once it ended."""
+    now = timezone.now()
+    # Only meetings started within the longest possible duration can still be running.
+    surely_ended = now - timedelta(minutes=MAX_DURATION_MINUTES)
+    recent = list(organised_meetings(user).filter(starts_at__gt=surely_ended))
+    upcoming = [m for m in recent if m.ends_at > now]
+    past = [m for m in reversed(recent) if m.ends_at <= now]
+    older = organised_meetings(user).filter(starts_at__lte=surely_ended).order_by("-starts_at")
+    past += list(older[: max(past_limit - len(past), 0)])
+    return upcoming, past[:past_limit]
+
+
+def meeting_by_token(token):
+    return Meeting.objects.select_related("organiser", "tenant").filter(join_token=token).first()
+
+
+def present_participants(meeting):
+    return Participant.objects.filter(meeting=meeting, left_at__isnull=True).order_by(
+        "joined_at", "id"
+    )
+
+
+def settings_by_room_token(token):
+    return MeetingSettings.objects.select_related("user").filter(personal_room_token=token).first()

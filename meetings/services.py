@@ -1,0 +1,241 @@
+"""Writes of meetings: each function is one business action, atomic, raising MeetingError."""
+
+from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tenancy.models import Membership
+from tenancy.selectors import membership_of
+
+from . import selectors
+from .exceptions import (
+    GuestJoinRefusedError,
+    MeetingCancelledError,
+    MeetingFullError,
+    NoTenantError,
+)
+from .models import Meeting, MeetingSettings, Participant, new_link_token
+
+
+def _tenant_of(user):
+    membership = membership_of(user)
+    if membership is None:
+        raise NoTenantError
+    return membership.tenant
+
+
+def _apply_policy(tenant, options):
+    """The meeting options with every value the tenant's admin fixed put in its place."""
+    return {**options, **selectors.fixed_by_policy(tenant)}
+
+
+@transaction.atomic
+def schedule_meeting(
+    *,
+    organiser,
+    title,
+    starts_at,
+    duration_minutes,
+    lobby_bypass,
+    anonymous_join_allowed,
+    recording_allowed,
+):
+    """Schedule a meeting of `organiser` in their tenant; options the tenant's policy fixes
+    take the policy's value whatever was asked."""
+    tenant = _tenant_of(organiser)
+    options = _apply_policy(
+        tenant,
+        {
+            "lobby_bypass": lobby_bypass,
+            "anonymous_join_allowed": anonymous_join_allowed,
+            "recording_allowed": recording_allowed,
+        },
+    )
+    meeting = Meeting(
+        organiser=organiser,
+        tenant=tenant,
+        title=title,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        **options,
+    )
+    meeting.full_clean()
+    meeting.save()
+    return meeting
+
+
+@transaction.atomic
+def update_meeting(*, meeting, by, **changes):
+    """Change the title, time or options of a meeting `by` its organiser (others: DoesNotExist,
+    which views turn into 404); policy-fixed options keep the policy's value."""
+    meeting = selectors.organised_meetings(by).select_for_update().get(pk=meeting.pk)
+    if meeting.is_cancelled:
+        raise MeetingCancelledError
+    allowed = {
+        "title",
+        "starts_at",
+        "duration_minutes",
+        "lobby_bypass",
+        "anonymous_join_allowed",
+        "recording_allowed",
+    }
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"Not editable: {sorted(unknown)}")
+    for field, value in _apply_policy(meeting.tenant, changes).items():
+        setattr(meeting, field, value)
+    meeting.full_clean()
+    meeting.save()
+    return meeting
+
+
+@transaction.atomic
+def cancel_meeting(*, meeting, by):
+    """Cancel a meeting `by` its organiser: everyone still in it leaves, nobody can join."""
+    meeting = selectors.organised_meetings(by).select_for_update().get(pk=meeting.pk)
+    if meeting.is_cancelled:
+        return meeting
+    now = timezone.now()
+    meeting.cancelled_at = now
+    meeting.save(update_fields=["cancelled_at"])
+    Participant.objects.filter(meeting=meeting, left_at__isnull=True).update(left_at=now)
+    return meeting
+
+
+@transaction.atomic
+def join_meeting(*, meeting, user=None, display_name=""):
+    """Let `user` (or a guest with `display_name` when `user` is None) into `meeting`.
+
+    How people are counted against `selectors.participant_cap(organiser)`: the organiser always
+    holds one seat, present or not, and is never refused; everyone else present (signed-in or
+    guest, `left_at` empty) holds one seat each. So a 3-cap meeting admits the organiser and
+    two others. A signed-in user already present gets their current stay back (no new seat).
+
+    The meeting row is locked (SELECT ... FOR UPDATE) before counting, so concurrent joins of
+    one meeting count and insert one after the other: the cap holds under any concurrency.
+    """
+    meeting = Meeting.objects.select_for_update().select_related("organiser").get(pk=meeting.pk)
+    if meeting.is_cancelled:
+        raise MeetingCancelledError
+    if user is None:
+        if not selectors.effective_options(meeting)["anonymous_join_allowed"]:
+            raise GuestJoinRefusedError
+    else:
+        current = selectors.present_participants(meeting).filter(user=user).first()
+        if current is not None:
+            return current
+        display_name = user.name or user.email
+    if user is None or user.pk != meeting.organiser_id:
+        others = selectors.present_participants(meeting).exclude(user=meeting.organiser).count()
+        cap, rule = selectors.participant_cap_rule(meeting.organiser)
+        if 1 + others + 1 > cap:
+            raise MeetingFullError(cap=cap, rule=rule)
+    return Participant.objects.create(meeting=meeting, user=user, display_name=display_name)
+
+
+@transaction.atomic
+def leave_meeting(*, participant):
+    """End a stay in a meeting; leaving twice changes nothing."""
+    updated = Participant.objects.filter(pk=participant.pk, left_at__isnull=True).update(
+        left_at=timezone.now()
+    )
+    return bool(updated)
+
+
+@transaction.atomic
+def update_personal_settings(*, user, values):
+    """Save the personal settings in `values` ({field: value}, personal fields only) and add
+    each field whose value really changed to `customised`, so that the upgrade keeps it.
+    Returns the names of the changed fields."""
+    unknown = set(values) - set(MeetingSettings.TENANT_DEFAULT_FIELDS)
+    if unknown:
+        raise ValueError(f"Not personal settings: {sorted(unknown)}")
+    selectors.meeting_settings_of(user)
+    settings = MeetingSettings.objects.select_for_update().get(user=user)
+    changed = [field for field, value in values.items() if getattr(settings, field) != value]
+    for field in changed:
+        setattr(settings, field, values[field])
+    settings.customised = sorted(set(settings.customised) | set(changed))
+    settings.full_clean()
+    settings.save()
+    return changed
+
+
+@transaction.atomic
+def renew_personal_room_link(*, user):
+    """Give the user a new personal-room link; the old one stops working at once."""
+    selectors.meeting_settings_of(user)
+    settings = MeetingSettings.objects.select_for_update().get(user=user)
+    settings.personal_room_token = new_link_token()
+    settings.customised = sorted({*settings.customised, "personal_room_token"})
+    settings.save(update_fields=["personal_room_token", "customised"])
+    return settings
+
+
+@transaction.atomic
+def open_personal_room(*, owner):
+    """The standing meeting behind the owner's personal-room link, created on first use with
+    the owner's personal settings."""
+    room = Meeting.objects.filter(organiser=owner, is_personal_room=True).first()
+    if room is not None:
+        return room
+    settings = selectors.meeting_settings_of(owner)
+    tenant = _tenant_of(owner)
+    options = _apply_policy(
+        tenant,
+        {
+            "lobby_bypass": settings.lobby_bypass,
+            "anonymous_join_allowed": settings.anonymous_join_allowed,
+            "recording_allowed": settings.recording_allowed,
+        },
+    )
+    return Meeting.objects.create(
+        organiser=owner,
+        tenant=tenant,
+        title=_("%(name)s's room") % {"name": owner.name or owner.email},
+        starts_at=timezone.now(),
+        duration_minutes=settings.default_duration_minutes,
+        is_personal_room=True,
+        **options,
+    )
+
+
+@transaction.atomic
+def migrate_personal_settings(*, tenant, cap, tenant_defaults=None):
+    """Move every member of `tenant` onto the licensed plan's meeting settings (called by the
+    licensing app inside its upgrade transaction).
+
+    Makes sure each member has a MeetingSettings row, sets `licensed_cap=cap` and
+    `migrated_at=now`, and applies `tenant_defaults` ({field: value}) to the personal fields a
+    member never customised; every customised value stays exactly as it was. A fixed number of
+    queries whatever the number of members. Returns how many settings were migrated.
+    """
+    defaults = dict(tenant_defaults or {})
+    unknown = set(defaults) - set(MeetingSettings.TENANT_DEFAULT_FIELDS)
+    if unknown:
+        raise ValueError(f"No tenant default possible for: {sorted(unknown)}")
+    for field, value in defaults.items():
+        defaults[field] = MeetingSettings._meta.get_field(field).clean(value, None)
+
+    member_ids = list(Membership.objects.for_tenant(tenant).values_list("user_id", flat=True))
+    # Members whose row exists already are skipped by the database, not by a query per member.
+    MeetingSettings.objects.bulk_create(
+        [MeetingSettings(user_id=user_id) for user_id in member_ids], ignore_conflicts=True
+    )
+    kept_if_customised = {
+        field: Case(When(customised__contains=[field], then=F(field)), default=Value(value))
+        for field, value in defaults.items()
+    }
+    return MeetingSettings.objects.filter(user_id__in=member_ids).update(
+        licensed_cap=cap, migrated_at=timezone.now(), **kept_if_customised
+    )
+
+
+@transaction.atomic
+def release_licensed_caps(*, tenant):
+    """Back to the free plan's caps for every member of `tenant` (its subscription ended);
+    personal settings stay as they are. Returns how many settings changed."""
+    return MeetingSettings.objects.filter(
+        user__membership__tenant=tenant, licensed_cap__isnull=False
+    ).update(licensed_cap=None)
