@@ -166,7 +166,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", "quorum")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # Safety net of the domain checks: a lost or expired message delays a check, never drops it.
+    "domains-requeue-due-claims": {"task": "domains.requeue_due_claims", "schedule": 60.0},
+}
 
 # DNS proof of domain ownership: "host:port" entries; empty means the system resolver.
 DNS_NAMESERVERS = env_list("DNS_NAMESERVERS")

@@ -28,3 +28,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 
 # Static files are served from the apps (runserver, live_server); collectstatic is for production.
 STATIC_ROOT = None
+
+# The local DNS server of `make run` (`manage.py dev_dns`) serves the TXT records of this file;
+# scripts/run-dev.sh points DNS_NAMESERVERS at it.
+DEV_DNS_FILE = RUN_DIR / "dns-records.json"

@@ -1,0 +1,105 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tenancy.scoping import TenantScopedQuerySet
+
+from .dns import record_value
+
+
+def new_token():
+    # 32 random bytes: 256 bits, URL-safe, 43 characters.
+    return secrets.token_urlsafe(32)
+
+
+class DomainClaim(models.Model):
+    """One member's attempt to prove that their organisation owns its domain (a DNS TXT record).
+
+    pending → verified → used (its claimant bought) | superseded (another member bought);
+    pending → expired (the 72-hour window ended). A new claim may follow an expired one.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the record")
+        VERIFIED = "verified", _("Domain confirmed")
+        USED = "used", _("Used for the purchase")
+        SUPERSEDED = "superseded", _("Superseded")
+        EXPIRED = "expired", _("Expired")
+
+    class Outcome(models.TextChoices):
+        """What the last check found; the page explains it in the reader's language."""
+
+        NOT_CHECKED = "", _("Not checked yet")
+        FOUND = "found", _("Record found")
+        MISMATCH = "mismatch", _("TXT records found, none of them yours")
+        NXDOMAIN = "nxdomain", _("The domain does not exist in DNS")
+        NO_TXT = "no_txt", _("No TXT record at the domain yet")
+        TIMEOUT = "timeout", _("The DNS servers did not answer in time")
+        SERVFAIL = "servfail", _("The DNS servers failed to answer")
+
+    OPEN_STATUSES = (Status.PENDING, Status.VERIFIED)
+
+    tenant = models.ForeignKey(
+        "tenancy.Tenant", on_delete=models.CASCADE, related_name="domain_claims"
+    )
+    claimant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="domain_claims"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("checks"), default=0)
+    # Resets when the claimant says the record is published, so that checks are quick again.
+    backoff_step = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    last_manual_check_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    verified_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    seen_txt = models.JSONField(default=list, blank=True)
+    last_outcome = models.CharField(
+        max_length=16, choices=Outcome.choices, default=Outcome.NOT_CHECKED, blank=True
+    )
+    last_error = models.TextField(blank=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "claimant"],
+                condition=Q(status__in=["pending", "verified"]),
+                name="domainclaim_one_open_per_claimant",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "next_check_at"])]
+
+    def __str__(self):
+        return f"{self.tenant} by {self.claimant} ({self.status})"
+
+    @property
+    def record_name(self):
+        """Where the record goes: the domain's apex."""
+        return self.tenant.domain
+
+    @property
+    def record_value(self):
+        return record_value(self.token)
+
+    @property
+    def is_pending(self):
+        return self.status == self.Status.PENDING
+
+    @property
+    def is_verified(self):
+        return self.status == self.Status.VERIFIED
+
+    @property
+    def is_expired(self):
+        return self.status == self.Status.EXPIRED

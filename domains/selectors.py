@@ -1,0 +1,79 @@
+from tenancy.models import Membership
+
+from .dns import token_in
+from .models import DomainClaim
+
+
+def verified_claim(*, tenant, claimant):
+    """The claimant's verified (not yet used) claim of the tenant's domain, or None."""
+    return (
+        DomainClaim.objects.for_tenant(tenant)
+        .filter(claimant=claimant, status=DomainClaim.Status.VERIFIED)
+        .first()
+    )
+
+
+def latest_claim(*, tenant, claimant):
+    """The claimant's most recent claim of the tenant's domain, whatever its status, or None."""
+    return (
+        DomainClaim.objects.for_tenant(tenant)
+        .filter(claimant=claimant)
+        .select_related("tenant", "claimant")
+        .first()
+    )
+
+
+def claims_of_tenant(tenant):
+    """Every open (pending or verified) claim of the tenant, oldest first, with its claimant."""
+    return (
+        DomainClaim.objects.for_tenant(tenant)
+        .filter(status__in=DomainClaim.OPEN_STATUSES)
+        .select_related("claimant")
+        .order_by("created_at", "id")
+    )
+
+
+def tenant_admins(tenant):
+    """The admins of a tenant, by name."""
+    return [
+        membership.user
+        for membership in Membership.objects.for_tenant(tenant)
+        .filter(role=Membership.Role.ADMIN)
+        .select_related("user")
+        .order_by("user__name")
+    ]
+
+
+def due_claim_ids(*, before):
+    """Pending claims whose next check was due before `before` (the beat job's safety net)."""
+    return list(
+        DomainClaim.objects.filter(
+            status=DomainClaim.Status.PENDING, next_check_at__lte=before
+        ).values_list("id", flat=True)
+    )
+
+
+def seen_records_explained(claim):
+    """The TXT strings seen at the last check, each with the reason it does or doesn't match.
+
+    Reasons: "yours", "other_claim" (another member's open claim of this tenant), "other_token"
+    (a Quorum record with an unknown token, e.g. of an expired claim or mistyped), "unrelated".
+    """
+    other_tokens = dict(
+        DomainClaim.objects.for_tenant(claim.tenant)
+        .filter(status__in=DomainClaim.OPEN_STATUSES)
+        .exclude(pk=claim.pk)
+        .values_list("token", "claimant__name")
+    )
+    explained = []
+    for txt in claim.seen_txt:
+        token = token_in(txt)
+        if token is None:
+            explained.append({"txt": txt, "reason": "unrelated", "claimant": None})
+        elif token == claim.token:
+            explained.append({"txt": txt, "reason": "yours", "claimant": None})
+        elif token in other_tokens:
+            explained.append({"txt": txt, "reason": "other_claim", "claimant": other_tokens[token]})
+        else:
+            explained.append({"txt": txt, "reason": "other_token", "claimant": None})
+    return explained

@@ -1,0 +1,294 @@
+"""Writes of domain claims: each function is one business action, raising DomainsError."""
+
+import math
+import random
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tenancy.models import Tenant
+from tenancy.selectors import membership_of
+from tenancy.services import record_audit
+
+from . import dns
+from .exceptions import (
+    CheckTooSoonError,
+    ClaimNotPendingError,
+    ClaimNotVerifiedError,
+    ManagedTenantError,
+    NoTenantError,
+)
+from .models import DomainClaim
+from .selectors import tenant_admins
+
+CLAIM_WINDOW = timedelta(hours=72)
+FIRST_RETRY_SECONDS = 30
+MAX_RETRY_SECONDS = 3600  # also the Redis broker's visibility timeout: a countdown never exceeds it
+# While a check runs, its claim is not due: a second delivery of the same message finds nothing
+# to do. If the worker dies mid-check, the claim is due again once the lease is over.
+CHECK_LEASE = timedelta(minutes=2)
+MANUAL_CHECK_INTERVAL = timedelta(seconds=10)
+
+Status = DomainClaim.Status
+Outcome = DomainClaim.Outcome
+
+
+def retry_delay(step, *, rng=random):
+    """Seconds until the next check after `step` unsuccessful ones: 30 s doubling up to 1 h,
+    shortened at random by up to 20 % so that claims started together spread out."""
+    return min(FIRST_RETRY_SECONDS * 2**step, MAX_RETRY_SECONDS) * rng.uniform(0.8, 1.0)
+
+
+def assert_may_claim(*, user):
+    """The user's membership if they may claim its tenant's domain; raises DomainsError if not.
+
+    Only a verified member of an unmanaged tenant may: users at consumer domains have no tenant,
+    and a managed tenant already has its admin.
+    """
+    membership = membership_of(user)
+    if membership is None:
+        raise NoTenantError()
+    if membership.tenant.is_managed:
+        raise ManagedTenantError(tenant_admins(membership.tenant))
+    return membership
+
+
+@transaction.atomic
+def start_claim(*, user):
+    """Start proving the user's tenant domain, or return their claim in progress.
+
+    Returns the existing pending or verified claim (same token) when there is one; otherwise a
+    new pending claim whose first DNS check runs at once. Several members may claim one tenant.
+    """
+    membership = assert_may_claim(user=user)
+    # The purchase that makes a tenant managed holds this lock while it supersedes open claims;
+    # taking it here means no claim can start in between.
+    tenant = Tenant.objects.select_for_update().get(pk=membership.tenant_id)
+    if tenant.is_managed:
+        raise ManagedTenantError(tenant_admins(tenant))
+    existing = _open_claim(tenant=tenant, claimant=user)
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            claim = DomainClaim.objects.create(
+                tenant=tenant, claimant=user, expires_at=now + CLAIM_WINDOW, next_check_at=now
+            )
+    except IntegrityError:
+        # The same user's other request won the race (one open claim per claimant).
+        return _open_claim(tenant=tenant, claimant=user)
+    record_audit(
+        tenant=tenant,
+        actor=user,
+        action="domain_claim.started",
+        target=tenant.domain,
+        after={
+            "claim": claim.pk,
+            "status": claim.status,
+            "expires_at": claim.expires_at.isoformat(),
+        },
+    )
+    _schedule_check(claim)
+    return claim
+
+
+def _open_claim(*, tenant, claimant):
+    return (
+        DomainClaim.objects.for_tenant(tenant)
+        .filter(claimant=claimant, status__in=DomainClaim.OPEN_STATUSES)
+        .first()
+    )
+
+
+def check_claim(*, claim_id):
+    """Run the scheduled DNS check of a pending claim if it is due; else do nothing.
+
+    Returns the claim after the check, or None when it was not due (already checked by another
+    delivery of the same message, verified, expired or gone). Safe to call any number of times.
+    Not one transaction: the DNS lookup must not hold a database lock; the claim is taken by a
+    conditional update, then the result is recorded atomically.
+    """
+    now = timezone.now()
+    taken = DomainClaim.objects.filter(
+        pk=claim_id, status=Status.PENDING, next_check_at__lte=now
+    ).update(next_check_at=now + CHECK_LEASE)
+    if not taken:
+        return None
+    return _check(claim_id)
+
+
+def request_check_now(*, claim, user):
+    """Check the claim's DNS record at once, for its claimant ("Check now").
+
+    At most once per 10 seconds per claim (CheckTooSoonError otherwise). Returns the claim as
+    the check left it; a claim no longer pending is returned unchanged.
+    """
+    return _manual_check(claim=claim, user=user, reset_backoff=False)
+
+
+def confirm_record_added(*, claim, user):
+    """The claimant says the record is published: check at once, and quickly again after.
+
+    The backoff starts over (30 s, 1 min, ...), since a record added late would otherwise wait up
+    to an hour for the next check. Same rate limit as `request_check_now`.
+    """
+    return _manual_check(claim=claim, user=user, reset_backoff=True)
+
+
+def _manual_check(*, claim, user, reset_backoff):
+    if claim.claimant_id != user.pk:
+        raise ClaimNotPendingError()
+    now = timezone.now()
+    changes = {"last_manual_check_at": now, "next_check_at": now + CHECK_LEASE}
+    if reset_backoff:
+        changes["backoff_step"] = 0
+    # One conditional update both rate-limits and takes the check: two clicks, or a click and
+    # a worker, never run two checks of one claim at once.
+    taken = (
+        DomainClaim.objects.filter(pk=claim.pk, status=Status.PENDING)
+        .filter(
+            Q(last_manual_check_at__isnull=True)
+            | Q(last_manual_check_at__lte=now - MANUAL_CHECK_INTERVAL)
+        )
+        .update(**changes)
+    )
+    if not taken:
+        claim.refresh_from_db()
+        if not claim.is_pending:
+            return claim
+        last = claim.last_manual_check_at or now
+        wait = MANUAL_CHECK_INTERVAL - (now - last)
+        raise CheckTooSoonError(max(1, math.ceil(wait.total_seconds())))
+    return _check(claim.pk)
+
+
+def _check(claim_id):
+    domain = DomainClaim.objects.select_related("tenant").get(pk=claim_id).record_name
+    return _record_check(claim_id=claim_id, lookup=dns.lookup_txt(domain))
+
+
+@transaction.atomic
+def _record_check(*, claim_id, lookup):
+    claim = DomainClaim.objects.select_for_update().select_related("tenant").get(pk=claim_id)
+    if not claim.is_pending:  # verified by a parallel check, superseded or expired meanwhile
+        return claim
+    now = timezone.now()
+    claim.attempts += 1
+    claim.last_checked_at = now
+    if not lookup.is_transient:
+        # A failed lookup saw nothing new: the page keeps showing what was seen before.
+        claim.seen_txt = lookup.records
+    if any(dns.matches(txt, claim.token) for txt in lookup.records):
+        claim.status = Status.VERIFIED
+        claim.verified_at = now
+        claim.next_check_at = None
+        claim.last_outcome = Outcome.FOUND
+        claim.last_error = ""
+        claim.save()
+        record_audit(
+            tenant=claim.tenant,
+            actor=claim.claimant,
+            action="domain_claim.verified",
+            target=claim.tenant.domain,
+            before={"claim": claim.pk, "status": Status.PENDING},
+            after={"claim": claim.pk, "status": claim.status, "checks": claim.attempts},
+        )
+        return claim
+    if lookup.outcome == dns.FOUND:
+        claim.last_outcome = Outcome.MISMATCH
+        claim.last_error = (
+            f"{len(lookup.records)} TXT record(s) at {claim.record_name}, "
+            f"none of them is {claim.record_value}"
+        )
+    else:
+        claim.last_outcome = lookup.outcome
+        claim.last_error = lookup.detail
+    if now >= claim.expires_at:
+        claim.save()
+        return expire_claim(claim=claim)
+    claim.next_check_at = min(
+        now + timedelta(seconds=retry_delay(claim.backoff_step)), claim.expires_at
+    )
+    claim.backoff_step += 1
+    claim.save()
+    _schedule_check(claim)
+    return claim
+
+
+@transaction.atomic
+def expire_claim(*, claim):
+    """End a pending claim whose 72-hour window is over; its claimant may start over.
+
+    Returns the claim; one that is not pending, or whose window is still open, is unchanged.
+    """
+    claim = DomainClaim.objects.select_for_update().select_related("tenant").get(pk=claim.pk)
+    now = timezone.now()
+    if not claim.is_pending or now < claim.expires_at:
+        return claim
+    claim.status = Status.EXPIRED
+    claim.closed_at = now
+    claim.next_check_at = None
+    claim.last_error = (
+        f"No {claim.record_value} TXT record found at {claim.record_name} in "
+        f"{claim.attempts} check(s) over 72 hours. Last: {claim.last_error}"
+    )
+    claim.save()
+    record_audit(
+        tenant=claim.tenant,
+        actor=claim.claimant,
+        action="domain_claim.expired",
+        target=claim.tenant.domain,
+        before={"claim": claim.pk, "status": Status.PENDING},
+        after={"claim": claim.pk, "status": claim.status, "checks": claim.attempts},
+    )
+    return claim
+
+
+@transaction.atomic
+def use_claim(*, claim):
+    """The claim's claimant has bought: the claim becomes USED, every other open claim of the
+    tenant SUPERSEDED. Called by licensing inside its purchase transaction, tenant row locked.
+
+    Raises ClaimNotVerifiedError unless the claim is VERIFIED.
+    """
+    claim = DomainClaim.objects.select_for_update().select_related("tenant").get(pk=claim.pk)
+    if not claim.is_verified:
+        raise ClaimNotVerifiedError()
+    now = timezone.now()
+    claim.status = Status.USED
+    claim.closed_at = now
+    claim.save(update_fields=["status", "closed_at"])
+    others = (
+        DomainClaim.objects.for_tenant(claim.tenant)
+        .select_for_update()
+        .filter(status__in=DomainClaim.OPEN_STATUSES)
+        .exclude(pk=claim.pk)
+    )
+    superseded = [(other.pk, other.status) for other in others]
+    DomainClaim.objects.filter(pk__in=[pk for pk, _status in superseded]).update(
+        status=Status.SUPERSEDED, closed_at=now, next_check_at=None
+    )
+    record_audit(
+        tenant=claim.tenant,
+        actor=claim.claimant,
+        action="domain_claim.used",
+        target=claim.tenant.domain,
+        before={"claim": claim.pk, "status": Status.VERIFIED},
+        after={
+            "claim": claim.pk,
+            "status": claim.status,
+            "superseded": {str(pk): status for pk, status in superseded},
+        },
+    )
+    return claim
+
+
+def _schedule_check(claim):
+    # Imported here because the tasks module imports this one.
+    from .tasks import check_claim_task
+
+    claim_id, eta = claim.pk, claim.next_check_at
+    transaction.on_commit(lambda: check_claim_task.apply_async((claim_id,), eta=eta))

@@ -1,0 +1,27 @@
+"""Celery tasks of domain claims: thin wrappers around the services, safe to deliver twice."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import selectors, services
+
+# A claim is re-queued by the beat job only once it is this late: its own message (sent when the
+# previous check was recorded) normally arrives first.
+REQUEUE_GRACE = timedelta(seconds=60)
+
+
+@shared_task(name="domains.check_claim", acks_late=True, ignore_result=True)
+def check_claim_task(claim_id):
+    """One DNS check of a claim, if it is due; the service schedules the next one."""
+    services.check_claim(claim_id=claim_id)
+
+
+@shared_task(name="domains.requeue_due_claims", acks_late=True, ignore_result=True)
+def requeue_due_claims():
+    """Beat job: send a check for every pending claim whose check is overdue (a lost message)."""
+    due = selectors.due_claim_ids(before=timezone.now() - REQUEUE_GRACE)
+    for claim_id in due:
+        check_claim_task.delay(claim_id)
+    return len(due)
