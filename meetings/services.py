@@ -115,7 +115,11 @@ def join_meeting(*, meeting, user=None, display_name=""):
     The meeting row is locked (SELECT ... FOR UPDATE) before counting, so concurrent joins of
     one meeting count and insert one after the other: the cap holds under any concurrency.
     """
-    meeting = Meeting.objects.select_for_update().select_related("organiser").get(pk=meeting.pk)
+    meeting = (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("organiser")
+        .get(pk=meeting.pk)
+    )
     if meeting.is_cancelled:
         raise MeetingCancelledError
     if user is None:
