@@ -1,7 +1,9 @@
 """Writes of meetings: each function is one business action, atomic, raising MeetingError."""
 
 from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, TextField, Value, When
+from django.db.models.functions import Cast
+from django.db.models.lookups import Contains
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -227,8 +229,14 @@ def migrate_personal_settings(*, tenant, cap, tenant_defaults=None):
     MeetingSettings.objects.bulk_create(
         [MeetingSettings(user_id=user_id) for user_id in member_ids], ignore_conflicts=True
     )
+    # A text search for the quoted name works on PostgreSQL and SQLite alike (SQLite has no
+    # JSON containment); field names contain no quotes, so `"time_zone"` matches only itself.
+    customised_text = Cast("customised", TextField())
     kept_if_customised = {
-        field: Case(When(customised__contains=[field], then=F(field)), default=Value(value))
+        field: Case(
+            When(Contains(customised_text, Value(f'"{field}"')), then=F(field)),
+            default=Value(value),
+        )
         for field, value in defaults.items()
     }
     return MeetingSettings.objects.filter(user_id__in=member_ids).update(

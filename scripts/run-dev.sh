@@ -7,6 +7,7 @@ mkdir -p .run/broker .run/broker-processed .run/cache
 
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py load_demo
+.venv/bin/python manage.py load_demo_meetings
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; }

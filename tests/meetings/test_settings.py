@@ -1,10 +1,17 @@
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from meetings.models import MeetingSettings
-from meetings.services import migrate_personal_settings, update_personal_settings
+from meetings.models import Meeting, MeetingSettings
+from meetings.services import (
+    migrate_personal_settings,
+    release_licensed_caps,
+    update_personal_settings,
+)
 from tenancy.models import Policy
 from tests.factories import member
 
@@ -154,10 +161,19 @@ def test_migration_query_count_does_not_depend_on_the_number_of_members():
 
 
 def test_release_licensed_caps_goes_back_to_free_and_keeps_settings(rob):
-    from meetings.services import release_licensed_caps
-
     update_personal_settings(user=rob, values={"language": "fr"})
     migrate_personal_settings(tenant=rob.membership.tenant, cap=300)
     assert release_licensed_caps(tenant=rob.membership.tenant) == 1
     settings = MeetingSettings.objects.get(user=rob)
     assert (settings.licensed_cap, settings.language) == (None, "fr")
+
+
+def test_demo_meetings_command_is_idempotent():
+    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo_meetings", stdout=StringIO())
+    call_command("load_demo_meetings", stdout=StringIO())
+    assert Meeting.objects.filter(organiser__email="rob@contoso.test").count() == 3
+    assert Meeting.objects.filter(organiser__email="sara@contoso.test").count() == 2
+    sara = MeetingSettings.objects.get(user__email="sara@contoso.test")
+    assert sara.language == "fr"
+    assert "language" in sara.customised
