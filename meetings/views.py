@@ -1,5 +1,6 @@
 import functools
 import zoneinfo
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -64,13 +65,12 @@ def meeting_schedule(request):
     else:
         settings = selectors.meeting_settings_of(request.user)
         starts_at = timezone.localtime().replace(minute=0, second=0, microsecond=0)
-        starts_at += timezone.timedelta(hours=1)
+        starts_at += timedelta(hours=1)
         form = MeetingForm(
             fixed=fixed,
             initial={
                 "starts_at": starts_at,
-                "ends_at": starts_at
-                + timezone.timedelta(minutes=settings.default_duration_minutes),
+                "ends_at": starts_at + timedelta(minutes=settings.default_duration_minutes),
                 "lobby_bypass": settings.lobby_bypass,
                 "anonymous_join_allowed": settings.anonymous_join_allowed,
                 "recording_allowed": settings.recording_allowed,
