@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from licensing.views import stripe_webhook
+
 urlpatterns = [
     path("", include("tenancy.urls")),
     path("accounts/", include("allauth.urls")),
@@ -9,6 +11,7 @@ urlpatterns = [
     path("meetings/", include("meetings.urls")),
     path("domains/", include("domains.urls")),
     path("licensing/", include("licensing.urls")),
+    path("stripe/webhook/", stripe_webhook, name="stripe_webhook"),
     path("upgrade/", include("wizard.urls")),
     path("django-admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg", permanent=True)),

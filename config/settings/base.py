@@ -205,4 +205,21 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    # The stripe library logs every request at INFO; its errors reach us as exceptions.
+    "loggers": {"stripe": {"level": "WARNING"}},
 }
+
+# What a seat costs per month (smallest currency unit) and the meeting cap it gives.
+QUORUM_PLANS = {
+    "essentials": {
+        "amount": int(env("PLAN_ESSENTIALS_AMOUNT", "600")),
+        "currency": env("PLAN_CURRENCY", "eur"),
+        "meeting_cap": 300,
+    },
+    "premium": {
+        "amount": int(env("PLAN_PREMIUM_AMOUNT", "1250")),
+        "currency": env("PLAN_CURRENCY", "eur"),
+        "meeting_cap": 300,
+    },
+}
+STRIPE_MAX_NETWORK_RETRIES = int(env("STRIPE_MAX_NETWORK_RETRIES", "0"))

@@ -29,6 +29,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Static files are served from the apps (runserver, live_server); collectstatic is for production.
 STATIC_ROOT = None
 
+# localstripe, started by scripts/run-dev.sh on 127.0.0.1:8420.
+STRIPE_API_BASE = env("STRIPE_API_BASE", "http://127.0.0.1:8420")
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "sk_test_quorum_local")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "pk_test_quorum_local")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "whsec_quorum_local")
+STRIPE_JS_URL = env("STRIPE_JS_URL", "http://127.0.0.1:8420/js.stripe.com/v3/")
+
 # The local DNS server of `make run` (`manage.py dev_dns`) serves the TXT records of this file;
 # scripts/run-dev.sh points DNS_NAMESERVERS at it.
 DEV_DNS_FILE = RUN_DIR / "dns-records.json"

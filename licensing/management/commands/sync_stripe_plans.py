@@ -1,0 +1,12 @@
+from django.core.management.base import BaseCommand
+
+from licensing.services import sync_stripe_plans
+
+
+class Command(BaseCommand):
+    help = "Create, or find, the Stripe product and per-seat plan of each Quorum plan."
+
+    def handle(self, *args, **options):
+        for plan, created in sync_stripe_plans():
+            verb = "created" if created else "found"
+            self.stdout.write(f"{plan.stripe_plan_id}: {verb}")

@@ -1,0 +1,137 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tenancy.models import Tenant
+from tenancy.scoping import TenantScopedQuerySet
+
+from .plans import ESSENTIALS, NAMES, plan_by_key
+
+PLAN_CHOICES = list(NAMES.items())
+
+
+class Purchase(models.Model):
+    """Our own record of one attempt to buy the first licences of a tenant.
+
+    It exists before Stripe is called, so a retry of the same attempt finds what was already
+    done there (customer, subscription) instead of doing it twice."""
+
+    class State(models.TextChoices):
+        STARTED = "started", _("Started")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        NEEDS_CONFIRMATION = "needs_confirmation", _("Needs confirmation")
+        REQUIRES_ACTION = "requires_action", _("Requires bank authentication")
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="purchases")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    claim = models.ForeignKey("domains.DomainClaim", on_delete=models.PROTECT, related_name="+")
+    entry = models.CharField(max_length=16)
+    plan = models.CharField(max_length=16, choices=PLAN_CHOICES, default=ESSENTIALS)
+    seats = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=24, choices=State.choices, default=State.STARTED)
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    stripe_subscription_id = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    def __str__(self):
+        return f"Purchase {self.pk} of {self.tenant} ({self.state})"
+
+
+class Subscription(models.Model):
+    """A tenant's paid subscription, kept in step with Stripe by the purchase and webhooks."""
+
+    LIVE_STATUSES = ("active", "trialing", "past_due")
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="subscriptions")
+    purchase = models.OneToOneField(
+        Purchase, on_delete=models.PROTECT, related_name="subscription", null=True
+    )
+    plan = models.CharField(max_length=16, choices=PLAN_CHOICES)
+    quantity = models.PositiveIntegerField()
+    status = models.CharField(max_length=32)
+    stripe_customer_id = models.CharField(max_length=255)
+    stripe_subscription_id = models.CharField(max_length=255, unique=True)
+    stripe_item_id = models.CharField(max_length=255, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    # Creation time of the last Stripe event applied, so an older event delivered late is ignored.
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant"],
+                condition=models.Q(status__in=("active", "trialing", "past_due")),
+                name="one_live_subscription_per_tenant",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.stripe_subscription_id} ({self.status})"
+
+    @property
+    def plan_details(self):
+        return plan_by_key(self.plan)
+
+    @property
+    def is_live(self):
+        return self.status in self.LIVE_STATUSES
+
+
+class Licence(models.Model):
+    """One seat of a subscription, assigned to one member."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="licences"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="licences"
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "user"], name="one_licence_per_user")
+        ]
+
+    def __str__(self):
+        return f"Licence of {self.user_id} in {self.subscription_id}"
+
+
+class SettingsMigration(models.Model):
+    """The record that members' personal meeting settings moved into a subscription."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="settings_migrations"
+    )
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    performed_at = models.DateTimeField(default=timezone.now)
+    members = models.PositiveIntegerField()
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    def __str__(self):
+        return f"{self.members} settings migrated into {self.subscription_id}"
+
+
+class StripeEvent(models.Model):
+    """A webhook event already processed: Stripe may deliver the same event more than once."""
+
+    stripe_event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=64)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.type} {self.stripe_event_id}"
