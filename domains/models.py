@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tenancy.scoping import TenantScopedQuerySet
 
-from .dns import record_value
+from .dnscheck import record_value
 
 
 def new_token():

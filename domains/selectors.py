@@ -1,6 +1,6 @@
 from tenancy.models import Membership
 
-from .dns import token_in
+from .dnscheck import token_in
 from .models import DomainClaim
 
 

@@ -12,7 +12,7 @@ from tenancy.models import Tenant
 from tenancy.selectors import membership_of
 from tenancy.services import record_audit
 
-from . import dns
+from . import dnscheck
 from .exceptions import (
     CheckTooSoonError,
     ClaimNotPendingError,
@@ -167,7 +167,7 @@ def _manual_check(*, claim, user, reset_backoff):
 
 def _check(claim_id):
     domain = DomainClaim.objects.select_related("tenant").get(pk=claim_id).record_name
-    return _record_check(claim_id=claim_id, lookup=dns.lookup_txt(domain))
+    return _record_check(claim_id=claim_id, lookup=dnscheck.lookup_txt(domain))
 
 
 @transaction.atomic
@@ -181,7 +181,7 @@ def _record_check(*, claim_id, lookup):
     if not lookup.is_transient:
         # A failed lookup saw nothing new: the page keeps showing what was seen before.
         claim.seen_txt = lookup.records
-    if any(dns.matches(txt, claim.token) for txt in lookup.records):
+    if any(dnscheck.matches(txt, claim.token) for txt in lookup.records):
         claim.status = Status.VERIFIED
         claim.verified_at = now
         claim.next_check_at = None
@@ -197,7 +197,7 @@ def _record_check(*, claim_id, lookup):
             after={"claim": claim.pk, "status": claim.status, "checks": claim.attempts},
         )
         return claim
-    if lookup.outcome == dns.FOUND:
+    if lookup.outcome == dnscheck.FOUND:
         claim.last_outcome = Outcome.MISMATCH
         claim.last_error = (
             f"{len(lookup.records)} TXT record(s) at {claim.record_name}, "

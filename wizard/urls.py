@@ -6,4 +6,10 @@ app_name = "wizard"
 
 urlpatterns = [
     path("", views.start, name="start"),
+    path("domain/", views.domain, name="domain"),
+    path("domain/claim/", views.claim, name="claim"),
+    path("domain/status/", views.domain_status, name="domain_status"),
+    path("domain/record-added/", views.record_added, name="record_added"),
+    path("domain/check/", views.check_now, name="check_now"),
+    path("licences/", views.licences, name="licences"),
 ]

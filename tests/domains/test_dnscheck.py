@@ -2,8 +2,8 @@
 
 import pytest
 
-from domains import dns as txt
-from domains.dns import lookup_txt, matches, record_value, token_in
+from domains import dnscheck as txt
+from domains.dnscheck import lookup_txt, matches, record_value, token_in
 
 TOKEN = "AbC-123_xyz"
 

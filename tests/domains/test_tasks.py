@@ -1,0 +1,109 @@
+"""The task tier: the real Celery worker on Redis runs the checks against the test DNS server."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from config.celery import app
+from domains import services
+from domains.models import DomainClaim
+from domains.tasks import check_claim_task, requeue_due_claims
+from tests.domains.conftest import DOMAIN
+from tests.factories import member
+
+pytestmark = pytest.mark.worker
+Status = DomainClaim.Status
+
+
+def wait_for(condition, timeout=20, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def claim_where(claim, **fields):
+    return lambda: DomainClaim.objects.filter(pk=claim.pk, **fields).first()
+
+
+def overdue(claim):
+    """As if the claim's message was lost: its check is well past due and nothing is queued."""
+    DomainClaim.objects.filter(pk=claim.pk).update(
+        next_check_at=timezone.now() - timedelta(minutes=5)
+    )
+
+
+def worker_idle():
+    inspect = app.control.inspect(timeout=1)
+    active, reserved = inspect.active() or {}, inspect.reserved() or {}
+    return not any(active.values()) and not any(reserved.values())
+
+
+def test_first_check_runs_at_once_on_the_worker(celery_worker, dns):
+    rob = member("rob@contoso.com", name="Rob Martin")
+    dns.set_txt(DOMAIN, "v=spf1 -all")
+    claim = services.start_claim(user=rob)
+    checked = wait_for(claim_where(claim, attempts=1), what="the first check")
+    assert checked.status == Status.PENDING
+    assert checked.seen_txt == ["v=spf1 -all"]
+    assert 20 <= (checked.next_check_at - checked.last_checked_at).total_seconds() <= 30
+
+
+def test_record_appears_after_a_few_checks_through_the_beat_job(celery_worker, dns):
+    rob = member("rob@contoso.com", name="Rob Martin")
+    claim = services.start_claim(user=rob)
+    wait_for(claim_where(claim, attempts=1), what="the first check")  # NXDOMAIN
+    overdue(claim)
+    assert requeue_due_claims() == 1
+    wait_for(claim_where(claim, attempts=2), what="the second check")
+    dns.set_txt(DOMAIN, "v=spf1 -all", claim.record_value)
+    overdue(claim)
+    requeue_due_claims.delay()  # the beat job, on the worker
+    verified = wait_for(claim_where(claim, status=Status.VERIFIED), what="verification")
+    assert verified.attempts == 3
+    assert verified.last_outcome == "found"
+
+
+def test_a_stopped_dns_server_is_retried_on_the_worker(celery_worker, dns):
+    rob = member("rob@contoso.com", name="Rob Martin")
+    dns.stop()
+    claim = services.start_claim(user=rob)
+    checked = wait_for(claim_where(claim, attempts=1), what="the first check")
+    assert checked.status == Status.PENDING
+    assert checked.last_outcome == "timeout"
+    assert checked.next_check_at > timezone.now()
+
+
+def test_two_deliveries_of_one_check_count_once(celery_worker, dns):
+    rob = member("rob@contoso.com", name="Rob Martin")
+    dns.set_silent(True)  # each check takes the whole DNS lifetime: the deliveries overlap
+    claim = services.start_claim(user=rob)
+    wait_for(claim_where(claim, attempts=1), what="the first check")
+    wait_for(worker_idle, what="an idle worker")
+    overdue(claim)
+    queries = dns.query_count
+    check_claim_task.delay(claim.pk)
+    check_claim_task.delay(claim.pk)
+    wait_for(claim_where(claim, attempts=2), what="the second check")
+    wait_for(worker_idle, what="an idle worker")
+    claim.refresh_from_db()
+    assert claim.attempts == 2
+    assert dns.query_count - queries <= 2  # one check's worth of queries
+
+
+def test_window_end_expires_the_claim_on_the_worker(celery_worker, dns):
+    rob = member("rob@contoso.com", name="Rob Martin")
+    claim = services.start_claim(user=rob)
+    wait_for(claim_where(claim, attempts=1), what="the first check")
+    DomainClaim.objects.filter(pk=claim.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=2),
+        next_check_at=timezone.now() - timedelta(minutes=2),
+    )
+    requeue_due_claims.delay()
+    expired = wait_for(claim_where(claim, status=Status.EXPIRED), what="expiry")
+    assert "over 72 hours" in expired.last_error
