@@ -9,6 +9,8 @@ class Command(BaseCommand):
         "The local DNS server of `make run`: `serve` it, `add` or `remove` a TXT record, `list` "
         "what it serves. Development only."
     )
+    # A DNS server and its records file need neither the database nor the URLconf.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--file", default=None, help="records file (default DEV_DNS_FILE)")
