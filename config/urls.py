@@ -13,6 +13,7 @@ urlpatterns = [
     path("licensing/", include("licensing.urls")),
     path("stripe/webhook/", stripe_webhook, name="stripe_webhook"),
     path("upgrade/", include("wizard.urls")),
+    path("admin/", include("portal.urls")),
     path("django-admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg", permanent=True)),
 ]

@@ -1,6 +1,7 @@
 from tenancy.models import Membership
 
-from .models import Purchase, Subscription
+from .gateway import stripe_client
+from .models import Licence, Purchase, Subscription
 
 
 def seat_holders(tenant):
@@ -33,3 +34,33 @@ def open_purchase(*, tenant, buyer):
         .order_by("-created_at")
         .first()
     )
+
+
+def licence_holder_ids(tenant, user_ids):
+    """Which of `user_ids` hold a licence of the tenant's live subscription."""
+    return set(
+        Licence.objects.filter(
+            subscription__tenant=tenant,
+            subscription__status__in=Subscription.LIVE_STATUSES,
+            user_id__in=user_ids,
+        ).values_list("user_id", flat=True)
+    )
+
+
+def licence_counts(subscription):
+    """Bought, assigned and free licences of a subscription."""
+    assigned = subscription.licences.count()
+    return {
+        "bought": subscription.quantity,
+        "assigned": assigned,
+        "free": max(subscription.quantity - assigned, 0),
+    }
+
+
+def invoices_of(subscription):
+    """The customer's invoices from Stripe, newest first, as plain dicts."""
+    listing = stripe_client().v1.invoices.list(
+        params={"customer": subscription.stripe_customer_id, "limit": 24}
+    )
+    invoices = [invoice.to_dict() for invoice in listing.data]
+    return sorted(invoices, key=lambda invoice: invoice["created"], reverse=True)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from domains.selectors import verified_claim
 from domains.services import use_claim
-from meetings.services import migrate_personal_settings, release_licensed_caps
+from meetings.services import migrate_personal_settings, release_licensed_caps, set_licensed_cap
 from tenancy.models import Membership, Tenant
 from tenancy.services import record_audit
 
@@ -21,7 +21,7 @@ from .exceptions import LicensingError, PaymentError
 from .gateway import stripe_client
 from .models import Licence, Purchase, SettingsMigration, StripeEvent, Subscription
 from .plans import ENTRY_PLANS, all_plans, plan_by_key
-from .selectors import count_seats, open_purchase
+from .selectors import count_seats, live_subscription, open_purchase
 
 PAID_STATUSES = ("active", "trialing")
 ENDED_STATUSES = ("canceled", "unpaid", "incomplete_expired")
@@ -399,3 +399,169 @@ def _fall_back_to_free(subscription):
         role=Membership.Role.MEMBER
     )
     release_licensed_caps(tenant=tenant)
+
+
+# The admin centre: seats, licences, plan and cancellation of a managed tenant.
+
+MAX_SEATS = 1_000_000
+
+
+def _locked_live_subscription(tenant):
+    # Seat changes and licence assignments lock the same row, so "assigned <= quantity" holds
+    # however many admins act at once.
+    subscription = live_subscription(tenant)
+    if subscription is None:
+        raise LicensingError(_("Your organisation has no active subscription."))
+    return Subscription.objects.select_for_update().get(pk=subscription.pk)
+
+
+def _update_stripe_subscription(subscription, params):
+    try:
+        updated = stripe_client().v1.subscriptions.update(
+            subscription.stripe_subscription_id, params=params
+        )
+    except stripe.StripeError as error:
+        raise PaymentError(_unreachable_message()) from error
+    details = updated.to_dict()
+    # Stripe may hand back a new subscription item (localstripe does on every change).
+    subscription.stripe_item_id = details["items"]["data"][0]["id"]
+    subscription.cancel_at_period_end = bool(details.get("cancel_at_period_end"))
+    subscription.current_period_end = _from_timestamp(details.get("current_period_end"))
+    return details
+
+
+@transaction.atomic
+def change_seat_count(*, tenant, actor, quantity):
+    """Buy more licences or remove free ones; Stripe prorates the change.
+
+    The count can never go below the number of licences assigned: unassign first."""
+    subscription = _locked_live_subscription(tenant)
+    assigned = subscription.licences.count()
+    if not 1 <= quantity <= MAX_SEATS:
+        raise LicensingError(_("Choose between 1 and %(max)d licences.") % {"max": MAX_SEATS})
+    if quantity < assigned:
+        raise LicensingError(
+            _(
+                "%(assigned)d licences are assigned: you cannot go below that. Unassign "
+                "licences first."
+            )
+            % {"assigned": assigned}
+        )
+    before = subscription.quantity
+    if quantity == before:
+        return subscription
+    _update_stripe_subscription(
+        subscription, {"items": [{"id": subscription.stripe_item_id, "quantity": quantity}]}
+    )
+    subscription.quantity = quantity
+    subscription.save()
+    record_audit(
+        tenant=tenant,
+        actor=actor,
+        action="licences.quantity_changed",
+        target=subscription.stripe_subscription_id,
+        before={"quantity": before},
+        after={"quantity": quantity},
+    )
+    return subscription
+
+
+@transaction.atomic
+def assign_licence(*, tenant, actor, user):
+    """Give a free licence of the tenant's subscription to one of its members."""
+    subscription = _locked_live_subscription(tenant)
+    if not Membership.objects.for_tenant(tenant).filter(user=user).exists():
+        raise LicensingError(
+            _("%(email)s is not a member of your organisation.") % {"email": user.email}
+        )
+    if subscription.licences.filter(user=user).exists():
+        raise LicensingError(_("%(email)s already has a licence.") % {"email": user.email})
+    if subscription.licences.count() >= subscription.quantity:
+        raise LicensingError(
+            _("All %(quantity)d licences are assigned. Buy more licences first.")
+            % {"quantity": subscription.quantity}
+        )
+    licence = Licence.objects.create(subscription=subscription, user=user)
+    set_licensed_cap(user=user, cap=subscription.plan_details.meeting_cap)
+    record_audit(
+        tenant=tenant,
+        actor=actor,
+        action="licences.assigned",
+        target=user.email,
+        before={"licence": False},
+        after={"licence": True},
+    )
+    return licence
+
+
+@transaction.atomic
+def unassign_licence(*, tenant, actor, user):
+    """Take a member's licence back; it becomes free. Their meetings fall back to free caps."""
+    subscription = _locked_live_subscription(tenant)
+    deleted, _detail = subscription.licences.filter(user=user).delete()
+    if not deleted:
+        raise LicensingError(_("%(email)s has no licence.") % {"email": user.email})
+    set_licensed_cap(user=user, cap=None)
+    record_audit(
+        tenant=tenant,
+        actor=actor,
+        action="licences.unassigned",
+        target=user.email,
+        before={"licence": True},
+        after={"licence": False},
+    )
+
+
+@transaction.atomic
+def change_plan(*, tenant, actor, plan_key):
+    """Switch between Business Essentials and Business Premium (Stripe prorates)."""
+    subscription = _locked_live_subscription(tenant)
+    if plan_key not in ENTRY_PLANS["meetings"]:
+        raise LicensingError(_("Choose one of the plans offered."))
+    if plan_key == subscription.plan:
+        return subscription
+    plan = plan_by_key(plan_key)
+    before = subscription.plan
+    _update_stripe_subscription(
+        subscription,
+        {
+            "items": [
+                {
+                    "id": subscription.stripe_item_id,
+                    "plan": plan.stripe_plan_id,
+                    "quantity": subscription.quantity,
+                }
+            ]
+        },
+    )
+    subscription.plan = plan.key
+    subscription.save()
+    record_audit(
+        tenant=tenant,
+        actor=actor,
+        action="subscription.plan_changed",
+        target=subscription.stripe_subscription_id,
+        before={"plan": before},
+        after={"plan": plan.key},
+    )
+    return subscription
+
+
+@transaction.atomic
+def set_cancel_at_period_end(*, tenant, actor, cancel):
+    """Cancel at the end of the paid period (cancel=True), or undo that (cancel=False).
+
+    Nothing ends now: Stripe's `customer.subscription.deleted` event ends it later."""
+    subscription = _locked_live_subscription(tenant)
+    before = subscription.cancel_at_period_end
+    _update_stripe_subscription(subscription, {"cancel_at_period_end": bool(cancel)})
+    subscription.save()
+    record_audit(
+        tenant=tenant,
+        actor=actor,
+        action="subscription.cancelled" if cancel else "subscription.cancellation_undone",
+        target=subscription.stripe_subscription_id,
+        before={"cancel_at_period_end": before},
+        after={"cancel_at_period_end": subscription.cancel_at_period_end},
+    )
+    return subscription

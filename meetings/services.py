@@ -251,3 +251,11 @@ def release_licensed_caps(*, tenant):
     return MeetingSettings.objects.filter(
         user__membership__tenant=tenant, licensed_cap__isnull=False
     ).update(licensed_cap=None)
+
+
+@transaction.atomic
+def set_licensed_cap(*, user, cap):
+    """One member was given a licence (the plan's `cap`) or lost it (None): the cap of the
+    meetings they organise follows. Personal settings are untouched."""
+    MeetingSettings.objects.get_or_create(user=user)
+    MeetingSettings.objects.filter(user=user).update(licensed_cap=cap)

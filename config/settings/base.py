@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "domains",
     "licensing",
     "wizard",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,28 @@
+from django.shortcuts import render
+
+from domains.models import DomainClaim
+from licensing.selectors import licence_counts, live_subscription
+from portal.access import admin_required
+from tenancy.models import AuditEvent, Membership
+
+
+@admin_required
+def dashboard(request):
+    tenant = request.tenant
+    subscription = live_subscription(tenant)
+    counts = licence_counts(subscription) if subscription else None
+    context = {
+        "portal_section": "dashboard",
+        "subscription": subscription,
+        "plan": subscription.plan_details if subscription else None,
+        "counts": counts,
+        "next_amount": (
+            subscription.plan_details.total(subscription.quantity) / 100 if subscription else None
+        ),
+        "members": Membership.objects.for_tenant(tenant).count(),
+        "domain_claim": DomainClaim.objects.for_tenant(tenant)
+        .filter(status=DomainClaim.Status.USED)
+        .first(),
+        "events": AuditEvent.objects.for_tenant(tenant).select_related("actor")[:8],
+    }
+    return render(request, "portal/dashboard.html", context)

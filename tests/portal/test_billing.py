@@ -1,0 +1,204 @@
+import threading
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from licensing.exceptions import LicensingError
+from licensing.models import Licence, Subscription
+from licensing.services import assign_licence, change_seat_count
+from meetings.models import MeetingSettings
+from tenancy.models import AuditEvent
+from tests.factories import member
+from tests.licensing.conftest import buy, verified_claim
+
+
+@pytest.fixture
+def managed(localstripe, db):
+    """contoso.com after Rob bought 2 licences for Rob and Sara."""
+    rob = member("rob@contoso.com", name="Rob Martin")
+    sara = member("sara@contoso.com", name="Sara Lefèvre")
+    verified_claim(rob)
+    buy(localstripe, rob)
+    return rob, sara, Subscription.objects.get()
+
+
+def stripe_item(localstripe, subscription):
+    details = (
+        localstripe.client()
+        .v1.subscriptions.retrieve(subscription.stripe_subscription_id)
+        .to_dict()
+    )
+    return details["items"]["data"][0], details
+
+
+def test_admin_buys_more_licences_and_stripe_follows(client, localstripe, managed):
+    rob, _sara, subscription = managed
+    client.force_login(rob)
+    response = client.post(reverse("portal:licences"), {"quantity": "5"})
+    assert response.status_code == 302
+    subscription.refresh_from_db()
+    assert subscription.quantity == 5
+    item, _ = stripe_item(localstripe, subscription)
+    assert item["quantity"] == 5
+    event = AuditEvent.objects.get(action="licences.quantity_changed")
+    assert (event.before, event.after, event.actor) == ({"quantity": 2}, {"quantity": 5}, rob)
+    page = client.get(reverse("portal:licences")).content.decode()
+    assert 'data-testid="free">3<' in page
+
+
+@pytest.mark.parametrize("quantity", ["1", "0", "-3", "abc", "", "10000001", "2.5"])
+def test_seat_count_below_assigned_or_invalid_is_refused(client, localstripe, managed, quantity):
+    rob, _sara, subscription = managed
+    client.force_login(rob)
+    response = client.post(reverse("portal:licences"), {"quantity": quantity})
+    assert response.status_code == 400
+    subscription.refresh_from_db()
+    assert subscription.quantity == 2
+    assert stripe_item(localstripe, subscription)[0]["quantity"] == 2
+    assert not AuditEvent.objects.filter(action="licences.quantity_changed").exists()
+    if quantity == "1":
+        assert "2 licences are assigned" in response.content.decode()
+
+
+def test_assign_and_unassign_a_licence(localstripe, managed):
+    rob, _sara, subscription = managed
+    tom = member("tom@contoso.com")
+    with pytest.raises(LicensingError, match="All 2 licences are assigned"):
+        assign_licence(tenant=subscription.tenant, actor=rob, user=tom)
+    change_seat_count(tenant=subscription.tenant, actor=rob, quantity=3)
+    assign_licence(tenant=subscription.tenant, actor=rob, user=tom)
+    assert Licence.objects.filter(user=tom).exists()
+    assert MeetingSettings.objects.get(user=tom).licensed_cap == 300
+
+    from licensing.services import unassign_licence
+
+    unassign_licence(tenant=subscription.tenant, actor=rob, user=tom)
+    assert not Licence.objects.filter(user=tom).exists()
+    assert MeetingSettings.objects.get(user=tom).licensed_cap is None
+    actions = list(AuditEvent.objects.values_list("action", flat=True))
+    assert "licences.assigned" in actions
+    assert "licences.unassigned" in actions
+
+
+def test_a_licence_cannot_go_to_another_tenant(localstripe, managed):
+    rob, _sara, subscription = managed
+    change_seat_count(tenant=subscription.tenant, actor=rob, quantity=3)
+    outsider = member("eve@fabrikam.com")
+    with pytest.raises(LicensingError, match="not a member"):
+        assign_licence(tenant=subscription.tenant, actor=rob, user=outsider)
+    assert Licence.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_removing_a_seat_while_another_admin_assigns_it_keeps_quantity_above_assigned(
+    localstripe,
+):
+    rob = member("rob@contoso.com")
+    member("sara@contoso.com")
+    verified_claim(rob)
+    buy(localstripe, rob)
+    subscription = Subscription.objects.get()
+    tenant = subscription.tenant
+    change_seat_count(tenant=tenant, actor=rob, quantity=3)
+    tom = member("tom@contoso.com")
+    outcomes = {}
+
+    def run(name, function, **kwargs):
+        try:
+            function(tenant=tenant, actor=rob, **kwargs)
+            outcomes[name] = "done"
+        except LicensingError as error:
+            outcomes[name] = error.message
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=("remove", change_seat_count), kwargs={"quantity": 2}),
+        threading.Thread(target=run, args=("assign", assign_licence), kwargs={"user": tom}),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    subscription.refresh_from_db()
+    assigned = Licence.objects.filter(subscription=subscription).count()
+    assert subscription.quantity >= assigned
+    assert list(outcomes.values()).count("done") == 1
+    assert (subscription.quantity, assigned) in {(2, 2), (3, 3)}
+    assert stripe_item(localstripe, subscription)[0]["quantity"] == subscription.quantity
+
+
+def test_plan_change_is_reflected_in_stripe(client, localstripe, managed):
+    rob, _sara, subscription = managed
+    client.force_login(rob)
+    response = client.post(
+        reverse("portal:subscription"), {"action": "change_plan", "plan": "premium"}
+    )
+    assert response.status_code == 302
+    subscription.refresh_from_db()
+    assert subscription.plan == "premium"
+    item, _ = stripe_item(localstripe, subscription)
+    assert item["plan"]["id"] == "quorum-premium-eur-1250-month"
+    assert item["quantity"] == 2
+
+
+def test_unknown_plan_is_refused(client, localstripe, managed):
+    rob, _sara, subscription = managed
+    client.force_login(rob)
+    response = client.post(
+        reverse("portal:subscription"), {"action": "change_plan", "plan": "platinum"}
+    )
+    assert response.status_code == 200
+    subscription.refresh_from_db()
+    assert subscription.plan == "essentials"
+    assert stripe_item(localstripe, subscription)[0]["plan"]["id"].startswith("quorum-essentials")
+
+
+def test_cancel_at_period_end_and_undo(client, localstripe, managed):
+    rob, _sara, subscription = managed
+    client.force_login(rob)
+    client.post(reverse("portal:subscription"), {"action": "cancel"})
+    subscription.refresh_from_db()
+    assert subscription.cancel_at_period_end
+    assert stripe_item(localstripe, subscription)[1]["cancel_at_period_end"] is True
+    assert subscription.tenant.state == "managed"
+    page = client.get(reverse("portal:subscription")).content.decode()
+    assert "Keep my subscription" in page
+
+    client.post(reverse("portal:subscription"), {"action": "undo_cancel"})
+    subscription.refresh_from_db()
+    assert not subscription.cancel_at_period_end
+    assert stripe_item(localstripe, subscription)[1]["cancel_at_period_end"] is False
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"subscription.cancelled", "subscription.cancellation_undone"} <= actions
+
+
+def test_subscription_page_lists_stripe_invoices(client, localstripe, managed):
+    rob, _sara, _subscription = managed
+    client.force_login(rob)
+    page = client.get(reverse("portal:subscription")).content.decode()
+    assert "12.00 EUR" in page
+    assert "paid" in page
+
+
+def test_dashboard_shows_the_numbers(client, localstripe, managed):
+    rob, _sara, _subscription = managed
+    client.force_login(rob)
+    page = client.get(reverse("portal:dashboard")).content.decode()
+    assert 'data-testid="bought">2<' in page
+    assert 'data-testid="assigned">2<' in page
+    assert 'data-testid="members">2<' in page
+    assert "Business Essentials" in page
+    assert "tenant.upgraded" in page
+    assert "12.00 EUR" in page
+
+
+def test_a_member_is_refused_the_admin_centre(client, localstripe, managed):
+    _rob, sara, _subscription = managed
+    client.force_login(sara)
+    for name in ("portal:dashboard", "portal:licences", "portal:subscription"):
+        assert client.get(reverse(name)).status_code == 403
+    assert client.post(reverse("portal:licences"), {"quantity": "9"}).status_code == 403
+    assert Subscription.objects.get().quantity == 2
