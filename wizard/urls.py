@@ -12,4 +12,6 @@ urlpatterns = [
     path("domain/record-added/", views.record_added, name="record_added"),
     path("domain/check/", views.check_now, name="check_now"),
     path("licences/", views.licences, name="licences"),
+    path("licences/buy/", views.buy, name="buy"),
+    path("done/", views.done, name="done"),
 ]

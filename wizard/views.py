@@ -1,5 +1,6 @@
-"""The upgrade wizard's pages. They own no business rules: each one calls the domains app."""
+"""The upgrade wizard's pages. They own no business rules: they call domains and licensing."""
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,6 +12,12 @@ from django.views.decorators.http import require_GET, require_POST
 from domains import selectors as claims
 from domains import services as claim_services
 from domains.exceptions import DomainsError, ManagedTenantError
+from licensing import services as purchase_services
+from licensing.exceptions import LicensingError
+from licensing.gateway import card_form_csp
+from licensing.models import PLAN_CHOICES
+from licensing.plans import plan_by_key, plans_for_entry
+from licensing.selectors import live_subscription, seat_holders
 
 # Where the user came from (the launcher's Admin tile or the Upgrade button of meetings) is
 # kept for the whole run, so that every step leads back there.
@@ -67,6 +74,10 @@ def start(request):
     """Step 2: what becoming the admin means, and whether this user may."""
     if request.GET.get("entry") in ENTRIES:
         request.session[ENTRY_SESSION_KEY] = request.GET["entry"]
+    membership = request.membership
+    if membership is not None and membership.is_admin and membership.tenant.is_managed:
+        # The Admin tile of an admin leads to the admin centre, not to a wizard already done.
+        return redirect("portal:dashboard")
     refusal = admins = None
     try:
         claim_services.assert_may_claim(user=request.user)
@@ -82,7 +93,6 @@ def start(request):
             step=2,
             refusal=refusal,
             admins=admins,
-            is_admin=request.membership is not None and request.membership.is_admin,
             claim=_own_claim(request),
         ),
     )
@@ -150,11 +160,118 @@ def _manual_check(request, service):
     return redirect("wizard:domain")
 
 
+SEATS_LISTED = 50
+
+
+class PurchaseForm(forms.Form):
+    purchase = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    seats = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    setup_intent = forms.CharField(max_length=255, widget=forms.HiddenInput)
+    plan = forms.ChoiceField(choices=PLAN_CHOICES, widget=forms.RadioSelect)
+
+
+def _purchase_page(request, *, claim, purchase=None, notice=None, confirm=None, status=200):
+    """Step 4: the seats (every verified member), the plan choice, the card form from Stripe.js.
+
+    Each showing opens (or resumes) the purchase attempt with a fresh SetupIntent."""
+    try:
+        purchase, client_secret = purchase_services.start_purchase(
+            buyer=request.user, entry=request.session.get(ENTRY_SESSION_KEY, "admin")
+        )
+    except LicensingError as error:
+        messages.error(request, error.message)
+        return redirect("wizard:start")
+    holders = seat_holders(request.tenant)
+    plans = [
+        {"plan": plan, "price": plan.amount / 100, "total": plan.total(purchase.seats) / 100}
+        for plan in plans_for_entry(purchase.entry)
+    ]
+    response = render(
+        request,
+        "wizard/licences.html",
+        _wizard_context(
+            request,
+            step=4,
+            claim=claim,
+            purchase=purchase,
+            client_secret=client_secret,
+            plans=plans,
+            chosen=purchase.plan,
+            holders=holders[:SEATS_LISTED],
+            more_holders=max(purchase.seats - SEATS_LISTED, 0),
+            notice=notice,
+            confirm=confirm,
+            stripe_js_url=settings.STRIPE_JS_URL,
+            publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
+        ),
+        status=status,
+    )
+    response._csp_config = card_form_csp()
+    return response
+
+
 @login_required
 @require_GET
 def licences(request):
-    """Step 4, until the licensing app provides it: the domain is confirmed, buying comes next."""
+    """Step 4: buy one licence per person who signed up at the domain."""
     claim = _own_claim(request)
     if claim is None or not claim.is_verified:
         return redirect("wizard:domain")
-    return render(request, "wizard/licences.html", _wizard_context(request, step=4, claim=claim))
+    return _purchase_page(request, claim=claim)
+
+
+@login_required
+@require_POST
+def buy(request):
+    """Pay for the licences and become the admin: one step, or nothing at all."""
+    claim = _own_claim(request)
+    if claim is None or not claim.is_verified:
+        return redirect("wizard:domain")
+    form = PurchaseForm(request.POST)
+    if not form.is_valid():
+        return _purchase_page(
+            request, claim=claim, notice=_("The purchase form was incomplete."), status=400
+        )
+    try:
+        purchase = purchase_services.purchase_seats(
+            buyer=request.user,
+            purchase_id=form.cleaned_data["purchase"],
+            plan_key=form.cleaned_data["plan"],
+            confirmed_seats=form.cleaned_data["seats"],
+            setup_intent_id=form.cleaned_data["setup_intent"],
+        )
+    except LicensingError as error:
+        return _purchase_page(request, claim=claim, notice=error.message, status=400)
+    if purchase.state == purchase.State.NEEDS_CONFIRMATION:
+        # The card is confirmed already: only the new total needs the buyer's yes.
+        plan = plan_by_key(purchase.plan)
+        confirm = {
+            "purchase": purchase,
+            "plan": plan,
+            "total": plan.total(purchase.seats) / 100,
+            "shown": form.cleaned_data["seats"],
+            "setup_intent": form.cleaned_data["setup_intent"],
+        }
+        return _purchase_page(request, claim=claim, confirm=confirm, status=409)
+    return redirect("wizard:done")
+
+
+@login_required
+@require_GET
+def done(request):
+    """The end of the wizard: what was bought, and where the admin goes next."""
+    membership = request.membership
+    if membership is None or not membership.is_admin:
+        return redirect("wizard:start")
+    subscription = live_subscription(request.tenant)
+    return render(
+        request,
+        "wizard/done.html",
+        _wizard_context(
+            request,
+            step=5,
+            subscription=subscription,
+            plan=subscription.plan_details,
+            total=subscription.plan_details.total(subscription.quantity) / 100,
+        ),
+    )

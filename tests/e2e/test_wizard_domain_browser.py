@@ -47,12 +47,10 @@ def expect_confirmed_without_reload(page):
     expect(status).to_contain_text("Domain confirmed", timeout=20_000)
     assert page.evaluate("document.body.dataset.sameDocument") == "yes"
     page.get_by_role("link", name="Continue to licences").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Domain confirmed — buying licences comes next"
-    )
+    expect(page.get_by_role("heading", level=1)).to_have_text("Buy licences")
 
 
-def test_record_added_button_confirms_the_domain_in_place(page, live_server, dns):
+def test_record_added_button_confirms_the_domain_in_place(page, live_server, dns, localstripe):
     rob = member("rob@contoso.com", name="Rob Martin")
     sign_in(page, live_server, rob)
     value = open_step_3(page)
@@ -62,7 +60,9 @@ def test_record_added_button_confirms_the_domain_in_place(page, live_server, dns
     expect_confirmed_without_reload(page)
 
 
-def test_the_worker_confirms_the_domain_and_the_page_follows(page, live_server, dns, celery_worker):
+def test_the_worker_confirms_the_domain_and_the_page_follows(
+    page, live_server, dns, celery_worker, localstripe
+):
     rob = member("rob@contoso.com", name="Rob Martin")
     sign_in(page, live_server, rob)
     value = open_step_3(page)
