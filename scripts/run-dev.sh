@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make run`: SQLite, demo data, a Celery worker with beat on a filesystem broker, the web server.
+# `make run`: SQLite, demo data, local DNS, localstripe, Celery worker + beat, the web server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DJANGO_SETTINGS_MODULE=config.settings.local
@@ -19,6 +19,22 @@ export DNS_NAMESERVERS=127.0.0.1:5353
 .venv/bin/python manage.py dev_dns serve --port 5353 >.run/dns.log 2>&1 &
 pids+=($!)
 echo "DNS server for contoso.test on 127.0.0.1:5353: log in .run/dns.log"
+
+# localstripe: Stripe in test mode on loopback (it reloads its last store from /tmp on start).
+.venv/bin/localstripe --port 8420 >.run/localstripe.log 2>&1 &
+pids+=($!)
+.venv/bin/python - <<'EOF'
+import socket, time
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", 8420), timeout=0.2).close()
+        break
+    except OSError:
+        time.sleep(0.1)
+EOF
+.venv/bin/python manage.py sync_stripe_plans
+.venv/bin/python manage.py localstripe_webhook http://127.0.0.1:8000/stripe/webhook/
+echo "localstripe on 127.0.0.1:8420 (test card 4242 4242 4242 4242): log in .run/localstripe.log"
 
 .venv/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
   --schedule=.run/celerybeat-schedule >.run/celery.log 2>&1 &
