@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DJANGO_SETTINGS_MODULE=config.settings.local
-mkdir -p .run/broker .run/broker-processed .run/cache
+mkdir -p .run/broker .run/broker-processed .run/broker-control .run/cache
 
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py load_demo

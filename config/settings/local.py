@@ -23,6 +23,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "data_folder_in": str(RUN_DIR / "broker"),
     "data_folder_out": str(RUN_DIR / "broker"),
     "processed_folder": str(RUN_DIR / "broker-processed"),
+    "control_folder": str(RUN_DIR / "broker-control"),
     "store_processed": False,
 }
 
