@@ -23,5 +23,5 @@ lint: $(VENV)/.installed
 
 test: install lint
 	scripts/ensure-services.sh
-	scripts/ensure-chromium.sh
+	scripts/ensure-test-tools.sh
 	$(BIN)/pytest
