@@ -167,7 +167,9 @@ def test_journey_3_upgrade_from_meetings_buys_premium_after_a_declined_card(
     assert Tenant.objects.get().state == Tenant.State.UNMANAGED
 
     rob.reload()
+    expect(rob.locator("#purchase-total")).to_have_text("12.00 EUR")
     rob.get_by_label(re.compile("Business Premium")).check()
+    expect(rob.locator("#purchase-total")).to_have_text("25.00 EUR")
     fill_card(rob, "4242424242424242")
     rob.locator("#purchase-form button[type=submit]").click()
     rob.wait_for_url(re.compile(r"/upgrade/done/$"))
