@@ -63,9 +63,21 @@ class Tenant(models.Model):
         UNMANAGED = "unmanaged", _("Free (unmanaged)")
         MANAGED = "managed", _("Managed")
 
+    class SignupMode(models.TextChoices):
+        LICENCE_IF_FREE = "licence_if_free", _("Join, and get a licence when one is free")
+        APPROVAL = "approval", _("Wait for an admin's approval")
+        REFUSED = "refused", _("Refused: only the admins add people")
+
     domain = models.CharField(_("domain"), max_length=253, unique=True)
     state = models.CharField(
         _("state"), max_length=16, choices=State.choices, default=State.UNMANAGED
+    )
+    # What happens to a new sign-up at the domain once the tenant is managed.
+    signup_mode = models.CharField(
+        _("new sign-ups at the domain"),
+        max_length=16,
+        choices=SignupMode.choices,
+        default=SignupMode.LICENCE_IF_FREE,
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -102,7 +114,10 @@ class Membership(models.Model):
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "role"])]
+        indexes = [
+            models.Index(fields=["tenant", "role"]),
+            models.Index(fields=["tenant", "joined_at"]),
+        ]
 
     def __str__(self):
         return f"{self.user} in {self.tenant} ({self.role})"
@@ -161,3 +176,86 @@ class Policy(models.Model):
 
     def __str__(self):
         return f"Policy of {self.tenant}"
+
+
+class JoinRequest(models.Model):
+    """A verified sign-up at a managed tenant whose admins approve newcomers: not a member yet."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="join_requests")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="join_request"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+
+    def __str__(self):
+        return f"{self.user} asks to join {self.tenant}"
+
+
+class Removal(models.Model):
+    """An admin removed this person from the tenant: verifying an address there again does not
+    bring them back; only an admin adding them does."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="removals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    removed_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="one_removal_per_member")
+        ]
+
+    def __str__(self):
+        return f"{self.user} removed from {self.tenant}"
+
+
+class Announcement(models.Model):
+    """ "Tell your users": one mail to every member, or to the selected ones."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="announcements")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), max_length=10_000)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.subject
+
+
+class AnnouncementDelivery(models.Model):
+    """One recipient of an announcement; `sent_at` is set in the transaction that sent the mail,
+    so a retried task skips everyone already mailed."""
+
+    announcement = models.ForeignKey(
+        Announcement, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["announcement", "user"], name="one_delivery_per_recipient"
+            )
+        ]
+        indexes = [models.Index(fields=["announcement", "sent_at"])]
+
+    def __str__(self):
+        return f"{self.announcement_id} to {self.user_id}"

@@ -1,0 +1,229 @@
+"""Active users, adding people, roles, password resets, removal, join requests."""
+
+import csv
+
+from allauth.account.forms import ResetPasswordForm
+from django import forms
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from licensing import services as licences
+from licensing.exceptions import LicensingError
+from licensing.selectors import licence_holder_ids
+from portal.access import admin_required
+from tenancy import services
+from tenancy.exceptions import TenancyError
+from tenancy.forms import validate_person_name
+from tenancy.models import JoinRequest, Membership
+from tenancy.selectors import MEMBER_SORTS, members_page
+
+PER_PAGE = 50
+# An admin inviting more people than this in an hour is more likely a script gone wrong.
+INVITATIONS_PER_HOUR = 50
+
+
+class MemberFilter(forms.Form):
+    q = forms.CharField(required=False, max_length=254)
+    sort = forms.ChoiceField(required=False, choices=[(key, key) for key in MEMBER_SORTS])
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=gettext_lazy("E-mail address"), max_length=254)
+    name = forms.CharField(
+        label=gettext_lazy("Name"), max_length=150, validators=[validate_person_name]
+    )
+
+
+@admin_required
+@require_GET
+def users(request):
+    filters = MemberFilter(request.GET)
+    values = filters.cleaned_data if filters.is_valid() else {}
+    search, sort, page = (
+        values.get("q") or "",
+        values.get("sort") or "name",
+        values.get("page") or 1,
+    )
+    rows, has_next = members_page(
+        request.tenant, search=search, sort=sort, page=page, per_page=PER_PAGE
+    )
+    holders = licence_holder_ids(request.tenant, [row.user_id for row in rows])
+    context = {
+        "portal_section": "users",
+        "rows": [{"membership": row, "licensed": row.user_id in holders} for row in rows],
+        "search": search,
+        "sort": sort,
+        "page": page,
+        "has_next": has_next,
+        "invite_form": InviteForm(),
+        "join_requests": JoinRequest.objects.for_tenant(request.tenant).select_related("user"),
+    }
+    return render(request, "portal/users.html", context, status=200 if filters.is_valid() else 400)
+
+
+@admin_required
+@require_GET
+def users_csv(request):
+    """Every member, streamed, so that 100,000 rows never sit in memory at once."""
+    memberships = (
+        Membership.objects.for_tenant(request.tenant).select_related("user").order_by("user__email")
+    )
+    holders = licence_holder_ids(request.tenant, memberships.values_list("user_id", flat=True))
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+    header = [_("Name"), _("E-mail"), _("Licence"), _("Role"), _("Joined"), _("Last login")]
+
+    def lines():
+        yield writer.writerow(header)
+        for membership in memberships.iterator(chunk_size=2000):
+            user = membership.user
+            yield writer.writerow(
+                [
+                    _csv_safe(user.name),
+                    user.email,
+                    _("yes") if user.pk in holders else _("no"),
+                    membership.get_role_display(),
+                    membership.joined_at.isoformat(),
+                    user.last_login.isoformat() if user.last_login else "",
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{request.tenant.domain}-users.csv"'
+    return response
+
+
+def _csv_safe(text):
+    # A cell starting with = + - @ would run as a formula in a spreadsheet.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@admin_required
+@require_POST
+def invite(request):
+    form = InviteForm(request.POST)
+    key = f"portal:invitations:{request.user.pk}"
+    if cache.get_or_set(key, 0, timeout=3600) >= INVITATIONS_PER_HOUR:
+        messages.error(request, _("Too many invitations in the last hour. Try again later."))
+        return redirect("portal:users")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("portal:users")
+    try:
+        user = services.invite_member(
+            tenant=request.tenant,
+            actor=request.user,
+            email=form.cleaned_data["email"],
+            name=form.cleaned_data["name"],
+            base_url=request.build_absolute_uri("/"),
+        )
+    except TenancyError as error:
+        messages.error(request, error.message)
+        return redirect("portal:users")
+    cache.incr(key)
+    messages.success(request, _("%(email)s was invited.") % {"email": user.email})
+    return redirect("portal:users")
+
+
+def _member(request, pk):
+    """A member of the admin's own tenant, else 404: another tenant's people are not found."""
+    membership = get_object_or_404(
+        Membership.objects.for_tenant(request.tenant).select_related("user"), user_id=pk
+    )
+    return membership.user
+
+
+ACTIONS = {
+    "assign": lambda request, user: licences.assign_licence(
+        tenant=request.tenant, actor=request.user, user=user
+    ),
+    "unassign": lambda request, user: licences.unassign_licence(
+        tenant=request.tenant, actor=request.user, user=user
+    ),
+    "make_admin": lambda request, user: services.set_member_role(
+        tenant=request.tenant, actor=request.user, user=user, role=Membership.Role.ADMIN
+    ),
+    "revoke_admin": lambda request, user: services.set_member_role(
+        tenant=request.tenant, actor=request.user, user=user, role=Membership.Role.MEMBER
+    ),
+    "remove": lambda request, user: services.remove_member(
+        tenant=request.tenant, actor=request.user, user=user
+    ),
+}
+DONE = {
+    "assign": gettext_lazy("%(email)s now holds a licence."),
+    "unassign": gettext_lazy("%(email)s no longer holds a licence."),
+    "make_admin": gettext_lazy("%(email)s is now an admin."),
+    "revoke_admin": gettext_lazy("%(email)s is no longer an admin."),
+    "remove": gettext_lazy("%(email)s was removed from your organisation."),
+}
+
+
+@admin_required
+@require_POST
+def user_action(request, pk, action):
+    user = _member(request, pk)
+    if action not in ACTIONS:
+        messages.error(request, _("Unknown action."))
+        return redirect("portal:users")
+    try:
+        ACTIONS[action](request, user)
+    except (TenancyError, LicensingError) as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, DONE[action] % {"email": user.email})
+    return redirect("portal:users")
+
+
+@admin_required
+@require_POST
+def password_reset(request, pk):
+    """allauth's own reset mail, as if the person had asked for it."""
+    user = _member(request, pk)
+    form = ResetPasswordForm(data={"email": user.email})
+    if form.is_valid():
+        form.save(request)
+        services.record_audit(
+            tenant=request.tenant,
+            actor=request.user,
+            action="member.password_reset_sent",
+            target=user.email,
+        )
+        messages.success(
+            request, _("A password reset link was sent to %(email)s.") % {"email": user.email}
+        )
+    else:
+        messages.error(request, _("No reset could be sent to %(email)s.") % {"email": user.email})
+    return redirect("portal:users")
+
+
+@admin_required
+@require_POST
+def join_request(request, pk, decision):
+    if decision not in ("approve", "decline"):
+        raise Http404("Unknown decision.")
+    request_row = get_object_or_404(
+        JoinRequest.objects.for_tenant(request.tenant).select_related("user"), user_id=pk
+    )
+    try:
+        services.decide_join_request(
+            tenant=request.tenant,
+            actor=request.user,
+            user=request_row.user,
+            approve=decision == "approve",
+        )
+    except TenancyError as error:
+        messages.error(request, error.message)
+    return redirect("portal:users")
