@@ -338,7 +338,7 @@ def send_announcement_batch(*, announcement_id, batch_size):
                 )
                 if delivery is None:
                     break
-                _announcement_mail(announcement, delivery, connection).send()
+                connection.send_messages([_announcement_mail(announcement, delivery)])
                 delivery.sent_at = timezone.now()
                 delivery.save(update_fields=["sent_at"])
     remaining = announcement.deliveries.filter(sent_at__isnull=True).count()
@@ -347,13 +347,12 @@ def send_announcement_batch(*, announcement_id, batch_size):
     return remaining
 
 
-def _announcement_mail(announcement, delivery, connection):
+def _announcement_mail(announcement, delivery):
     tenant_domain = announcement.tenant.domain
     return EmailMessage(
         subject=announcement.subject,
         body=announcement.body,
         to=[delivery.user.email],
-        connection=connection,
         headers={
             "Message-ID": f"<announcement-{announcement.pk}-{delivery.user_id}@{tenant_domain}>"
         },

@@ -1,0 +1,24 @@
+import pytest
+
+from licensing.models import Subscription
+from tests.factories import member
+from tests.licensing.conftest import buy, verified_claim
+
+
+def managed_tenant(localstripe, domain, admin_name="Rob Martin", others=("sara",)):
+    """A tenant upgraded through the real purchase: its admin, its members, its subscription."""
+    admin = member(f"{admin_name.split()[0].lower()}@{domain}", name=admin_name)
+    people = [member(f"{name}@{domain}", name=name.title()) for name in others]
+    verified_claim(admin)
+    buy(localstripe, admin)
+    return admin, people, Subscription.objects.get(tenant__domain=domain)
+
+
+@pytest.fixture
+def contoso(localstripe, db):
+    return managed_tenant(localstripe, "contoso.com")
+
+
+@pytest.fixture
+def fabrikam(localstripe, db, contoso):
+    return managed_tenant(localstripe, "fabrikam.com", admin_name="Fay Durand", others=("gus",))

@@ -1,0 +1,118 @@
+"""Every page of the admin centre, walked from portal/urls.py: a page added later is covered."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, reverse
+
+from portal.urls import urlpatterns
+from tenancy.models import Announcement, AuditEvent
+from tenancy.services import create_announcement
+from tests.factories import member
+
+PAGES = [pattern for pattern in urlpatterns if isinstance(pattern, URLPattern)]
+ARGUMENT_VALUES = {"action": "assign", "decision": "approve"}
+
+
+def url_of(pattern, pk=None):
+    names = re.findall(r"<(?:\w+:)?(\w+)>", str(pattern.pattern))
+    kwargs = {name: pk if name == "pk" else ARGUMENT_VALUES[name] for name in names}
+    return reverse(f"portal:{pattern.name}", kwargs=kwargs)
+
+
+def object_pk(pattern, contoso_objects):
+    return contoso_objects["announcement" if pattern.name == "announcement" else "member"]
+
+
+@pytest.fixture
+def contoso_objects(contoso):
+    rob, (sara,), _subscription = contoso
+    announcement = create_announcement(
+        tenant=rob.membership.tenant, actor=rob, subject="Hello", body="We moved."
+    )
+    return {"member": sara.pk, "announcement": announcement.pk}
+
+
+def test_the_walk_sees_every_page():
+    assert {p.name for p in PAGES} >= {
+        "dashboard",
+        "users",
+        "users_csv",
+        "invite",
+        "password_reset",
+        "join_request",
+        "user_action",
+        "licences",
+        "subscription",
+        "policies",
+        "announce",
+        "announcement",
+        "audit",
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("pattern", PAGES, ids=lambda p: p.name)
+def test_anonymous_is_sent_to_sign_in(pattern):
+    response = Client().get(url_of(pattern, pk=1))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize("pattern", PAGES, ids=lambda p: p.name)
+def test_a_member_who_is_not_admin_gets_403(pattern, contoso, contoso_objects):
+    _rob, (sara,), _subscription = contoso
+    client = Client()
+    client.force_login(sara)
+    url = url_of(pattern, pk=object_pk(pattern, contoso_objects))
+    events = AuditEvent.objects.count()
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"quantity": "1", "email": "x@contoso.com"}).status_code == 403
+    assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.parametrize("pattern", PAGES, ids=lambda p: p.name)
+def test_a_member_of_a_free_tenant_gets_403(pattern, db, localstripe):
+    client = Client()
+    client.force_login(member("ann@tailspin.com"))
+    assert client.get(url_of(pattern, pk=1)).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "pattern", [p for p in PAGES if "<" in str(p.pattern)], ids=lambda p: p.name
+)
+def test_an_admin_of_another_tenant_finds_nothing(pattern, contoso, fabrikam, contoso_objects):
+    fay, _people, _subscription = fabrikam
+    client = Client()
+    client.force_login(fay)
+    url = url_of(pattern, pk=object_pk(pattern, contoso_objects))
+    response = client.get(url)
+    if response.status_code == 405:
+        response = client.post(url)
+    assert response.status_code == 404
+    assert Announcement.objects.count() == 1
+    assert (
+        not AuditEvent.objects.filter(actor=fay)
+        .exclude(action="tenant.upgraded")
+        .exclude(action__startswith="domain_claim")
+        .exists()
+    )
+
+
+@pytest.mark.parametrize(
+    "pattern", [p for p in PAGES if "<" not in str(p.pattern)], ids=lambda p: p.name
+)
+def test_an_admin_sees_only_their_own_tenant(pattern, contoso, fabrikam):
+    fay, _people, _subscription = fabrikam
+    client = Client()
+    client.force_login(fay)
+    response = client.get(url_of(pattern))
+    assert response.status_code in (200, 405)
+    if response.status_code == 405:
+        body = ""
+    elif response.streaming:
+        body = b"".join(response.streaming_content).decode()
+    else:
+        body = response.content.decode()
+    assert "contoso.com" not in body

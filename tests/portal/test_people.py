@@ -1,0 +1,239 @@
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from licensing.models import Licence
+from licensing.services import change_seat_count
+from meetings.models import Meeting
+from meetings.services import schedule_meeting
+from tenancy.models import AuditEvent, JoinRequest, Membership, Removal, Tenant
+from tenancy.services import join_tenant_of_verified_email
+from tests.factories import PASSWORD, member
+
+User = get_user_model()
+
+
+@pytest.fixture
+def admin_client(contoso):
+    rob, _people, _subscription = contoso
+    client = Client()
+    client.force_login(rob)
+    return client
+
+
+def act(client, user, action):
+    return client.post(reverse("portal:user_action", kwargs={"pk": user.pk, "action": action}))
+
+
+def messages_of(client):
+    return [str(m) for m in client.get(reverse("portal:users")).context["messages"]]
+
+
+def test_users_page_lists_members_with_licence_and_role(admin_client, contoso):
+    page = admin_client.get(reverse("portal:users")).content.decode()
+    assert "rob@contoso.com" in page and "sara@contoso.com" in page
+    assert page.count("Licensed") >= 2
+    assert "Admin" in page
+
+
+def test_search_sort_and_pages(admin_client, contoso, localstripe):
+    rob, _people, subscription = contoso
+    change_seat_count(tenant=subscription.tenant, actor=rob, quantity=80)
+    for index in range(60):
+        member(f"p{index:02d}@contoso.com", name=f"Person {index:02d}")
+    first = admin_client.get(reverse("portal:users"), {"sort": "email"})
+    emails = [row["membership"].user.email for row in first.context["rows"]]
+    assert len(emails) == 50 and emails == sorted(emails)
+    assert first.context["has_next"]
+    second = admin_client.get(reverse("portal:users"), {"sort": "email", "page": 2})
+    assert len(second.context["rows"]) == 12
+    assert not second.context["has_next"]
+    found = admin_client.get(reverse("portal:users"), {"q": "Person 07"}).context["rows"]
+    assert [row["membership"].user.email for row in found] == ["p07@contoso.com"]
+    assert admin_client.get(reverse("portal:users"), {"page": "-1"}).status_code == 400
+
+
+def test_csv_export_lists_everyone_and_neutralises_formulas(admin_client, contoso):
+    member("eve@contoso.com", name="=HYPERLINK(1)")
+    response = admin_client.get(reverse("portal:users_csv"))
+    body = b"".join(response.streaming_content).decode()
+    lines = body.strip().splitlines()
+    assert lines[0] == "Name,E-mail,Licence,Role,Joined,Last login"
+    assert len(lines) == 4
+    assert any(line.startswith("'=HYPERLINK(1),eve@contoso.com") for line in lines)
+
+
+def test_make_and_revoke_admin_and_the_last_admin_stays(admin_client, contoso):
+    rob, (sara,), _subscription = contoso
+    act(admin_client, rob, "revoke_admin")
+    assert Membership.objects.get(user=rob).role == "admin"
+    assert any("last admin" in m for m in messages_of(admin_client))
+    act(admin_client, sara, "make_admin")
+    assert Membership.objects.get(user=sara).role == "admin"
+    act(admin_client, rob, "revoke_admin")
+    assert Membership.objects.get(user=rob).role == "member"
+    actions = list(
+        AuditEvent.objects.filter(action="member.role_changed").values_list(
+            "target", "before", "after"
+        )
+    )
+    assert ("sara@contoso.com", {"role": "member"}, {"role": "admin"}) in actions
+    assert ("rob@contoso.com", {"role": "admin"}, {"role": "member"}) in actions
+
+
+def test_unknown_action_changes_nothing(admin_client, contoso):
+    _rob, (sara,), _subscription = contoso
+    response = act(admin_client, sara, "delete_everything")
+    assert response.status_code == 302
+    assert Membership.objects.get(user=sara).role == "member"
+    assert not AuditEvent.objects.filter(target="sara@contoso.com").exists()
+
+
+def test_unassign_and_assign_from_the_users_page(admin_client, contoso):
+    _rob, (sara,), _subscription = contoso
+    act(admin_client, sara, "unassign")
+    assert not Licence.objects.filter(user=sara).exists()
+    act(admin_client, sara, "assign")
+    assert Licence.objects.filter(user=sara).exists()
+
+
+def test_password_reset_sends_allauths_mail(admin_client, contoso):
+    _rob, (sara,), _subscription = contoso
+    mail.outbox.clear()
+    admin_client.post(reverse("portal:password_reset", kwargs={"pk": sara.pk}))
+    assert [m.to for m in mail.outbox] == [["sara@contoso.com"]]
+    assert "/accounts/password/reset/key/" in mail.outbox[0].body
+    assert AuditEvent.objects.filter(action="member.password_reset_sent").exists()
+
+
+def test_removal_frees_the_licence_keeps_meetings_and_blocks_a_silent_return(admin_client, contoso):
+    _rob, (sara,), subscription = contoso
+    schedule_meeting(
+        organiser=sara,
+        title="Sara's review",
+        starts_at=subscription.created_at,
+        duration_minutes=30,
+        lobby_bypass="everyone",
+        anonymous_join_allowed=False,
+        recording_allowed=False,
+    )
+    act(admin_client, sara, "remove")
+    assert not Membership.objects.filter(user=sara).exists()
+    assert not Licence.objects.filter(user=sara).exists()
+    assert Removal.objects.filter(user=sara).exists()
+    assert Meeting.objects.filter(organiser=sara).exists()
+    sara_client = Client()
+    sara_client.force_login(sara)
+    assert "Sara&#x27;s review" in sara_client.get(reverse("meetings:list")).content.decode()
+    assert join_tenant_of_verified_email(user=sara, email="sara@contoso.com") is None
+    assert not Membership.objects.filter(user=sara).exists()
+    assert AuditEvent.objects.filter(action="member.removed", target="sara@contoso.com").exists()
+
+
+def test_invitation_adds_a_member_with_a_free_licence_and_a_password_link(
+    admin_client, contoso, localstripe, django_capture_on_commit_callbacks
+):
+    rob, _people, subscription = contoso
+    change_seat_count(tenant=subscription.tenant, actor=rob, quantity=3)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("portal:invite"), {"email": "Li@Contoso.com", "name": "Li Wei"}
+        )
+    assert response.status_code == 302
+    li = User.objects.get(email="li@contoso.com")
+    assert Membership.objects.get(user=li).tenant == subscription.tenant
+    assert Licence.objects.filter(user=li).exists()
+    assert EmailAddress.objects.get(user=li).verified
+    assert not li.has_usable_password()
+    [invitation] = mail.outbox
+    assert invitation.to == ["li@contoso.com"]
+    link = re.search(r"https?://\S+/accounts/password/reset/key/\S+/", invitation.body).group(0)
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    li_client = Client()
+    page = li_client.get(path, follow=True)
+    li_client.post(
+        page.redirect_chain[-1][0], {"password1": "Fresh-Pass-2468", "password2": "Fresh-Pass-2468"}
+    )
+    assert Client().login(email="li@contoso.com", password="Fresh-Pass-2468")
+    assert AuditEvent.objects.filter(action="member.invited", target="li@contoso.com").exists()
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "li@fabrikam.com",
+        "li@gmail.com",
+        "not-an-address",
+        "li@contoso.com.evil.com",
+        "a" * 300 + "@contoso.com",
+        "rob@contoso.com",
+    ],
+)
+def test_invitation_refuses_other_addresses(admin_client, contoso, email):
+    mail.outbox.clear()
+    before = set(User.objects.values_list("email", flat=True))
+    admin_client.post(reverse("portal:invite"), {"email": email, "name": "Li"})
+    assert set(User.objects.values_list("email", flat=True)) == before
+    assert mail.outbox == []
+    assert messages_of(admin_client)
+
+
+def test_invitations_are_rate_limited(admin_client, contoso, settings):
+    from portal.views import people
+
+    for index in range(people.INVITATIONS_PER_HOUR + 1):
+        admin_client.post(reverse("portal:invite"), {"email": f"x{index}@contoso.com", "name": "X"})
+    assert Membership.objects.filter(user__email__startswith="x").count() == (
+        people.INVITATIONS_PER_HOUR
+    )
+    assert any("Too many invitations" in m for m in messages_of(admin_client))
+
+
+def test_self_service_default_joins_with_a_free_licence(contoso, localstripe):
+    rob, _people, subscription = contoso
+    change_seat_count(tenant=subscription.tenant, actor=rob, quantity=3)
+    tom = member("tom@contoso.com")
+    assert Licence.objects.filter(user=tom).exists()
+    ann = member("ann@contoso.com")
+    assert Membership.objects.filter(user=ann).exists()
+    assert not Licence.objects.filter(user=ann).exists()  # none left: free plan
+
+
+def test_self_service_approval_then_approve(admin_client, contoso):
+    admin_client.post(reverse("portal:policies"), {"form": "signup", "signup_mode": "approval"})
+    assert Tenant.objects.get(domain="contoso.com").signup_mode == "approval"
+    tom = member("tom@contoso.com")
+    assert not Membership.objects.filter(user=tom).exists()
+    assert JoinRequest.objects.filter(user=tom).exists()
+    assert "tom@contoso.com" in admin_client.get(reverse("portal:users")).content.decode()
+    admin_client.post(reverse("portal:join_request", kwargs={"pk": tom.pk, "decision": "approve"}))
+    assert Membership.objects.filter(user=tom).exists()
+    assert not JoinRequest.objects.exists()
+
+
+def test_self_service_refused(admin_client, contoso):
+    admin_client.post(reverse("portal:policies"), {"form": "signup", "signup_mode": "refused"})
+    tom = member("tom@contoso.com")
+    assert not Membership.objects.filter(user=tom).exists()
+    assert not JoinRequest.objects.exists()
+    event = AuditEvent.objects.get(action="tenant.signup_mode_changed")
+    assert event.after == {"signup_mode": "refused"}
+
+
+def test_a_bad_sign_up_rule_is_refused(admin_client, contoso):
+    response = admin_client.post(
+        reverse("portal:policies"), {"form": "signup", "signup_mode": "everyone-is-admin"}
+    )
+    assert response.status_code == 400
+    assert Tenant.objects.get(domain="contoso.com").signup_mode == "licence_if_free"
+
+
+def test_signing_in_with_the_password_of_a_member(contoso):
+    _rob, (sara,), _subscription = contoso
+    assert Client().login(email=sara.email, password=PASSWORD)

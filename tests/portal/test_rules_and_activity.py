@@ -1,0 +1,185 @@
+import time
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from meetings.exceptions import GuestJoinRefusedError, MeetingFullError
+from meetings.models import Meeting
+from meetings.services import join_meeting, schedule_meeting
+from tenancy.models import Announcement, AnnouncementDelivery, AuditEvent, Policy
+from tenancy.services import create_announcement, send_announcement_batch
+from tenancy.tasks import send_announcement
+from tests.factories import member
+
+
+@pytest.fixture
+def admin_client(contoso):
+    client = Client()
+    client.force_login(contoso[0])
+    return client
+
+
+POLICY = {
+    "form": "policy",
+    "max_meeting_size": "3",
+    "lobby_bypass": "organisation",
+    "recording_allowed": "false",
+    "anonymous_join_allowed": "false",
+}
+
+
+def schedule(organiser, **options):
+    return schedule_meeting(
+        organiser=organiser,
+        title="Plan",
+        starts_at=timezone.now() + timedelta(days=1),
+        duration_minutes=30,
+        lobby_bypass=options.get("lobby_bypass", "everyone"),
+        anonymous_join_allowed=options.get("anonymous_join_allowed", True),
+        recording_allowed=options.get("recording_allowed", True),
+    )
+
+
+def test_a_policy_set_in_the_portal_applies_at_schedule_and_at_join(admin_client, contoso):
+    rob, (sara,), _subscription = contoso
+    response = admin_client.post(reverse("portal:policies"), POLICY)
+    assert response.status_code == 302
+    policy = Policy.objects.get()
+    assert (policy.max_meeting_size, policy.recording_allowed) == (3, False)
+
+    meeting = schedule(sara)  # Sara asks for recording and guests: the policy says no
+    assert (meeting.recording_allowed, meeting.anonymous_join_allowed) == (False, False)
+    assert meeting.lobby_bypass == "organisation"
+
+    with pytest.raises(GuestJoinRefusedError):
+        join_meeting(meeting=meeting, display_name="A guest")
+    join_meeting(meeting=meeting, user=rob)
+    join_meeting(meeting=meeting, user=member("tom@contoso.com"))
+    with pytest.raises(MeetingFullError):
+        join_meeting(meeting=meeting, user=member("eve@contoso.com"))
+
+    page = Client()
+    page.force_login(sara)
+    settings_page = page.get(reverse("meetings:settings")).content.decode()
+    assert "Fixed by your organisation&#x27;s admin" in settings_page
+    event = AuditEvent.objects.get(action="policy.changed")
+    assert event.after["max_meeting_size"] == 3
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_meeting_size", "301"),
+        ("max_meeting_size", "1"),
+        ("max_meeting_size", "abc"),
+        ("lobby_bypass", "anyone-at-all"),
+        ("recording_allowed", "maybe"),
+    ],
+)
+def test_a_bad_policy_is_refused_and_changes_nothing(admin_client, contoso, field, value):
+    response = admin_client.post(reverse("portal:policies"), {**POLICY, field: value})
+    assert response.status_code == 400
+    assert not Policy.objects.exists()
+    assert not AuditEvent.objects.filter(action="policy.changed").exists()
+
+
+def test_an_empty_value_frees_a_policy(admin_client, contoso):
+    admin_client.post(reverse("portal:policies"), POLICY)
+    admin_client.post(reverse("portal:policies"), {**POLICY, "recording_allowed": ""})
+    assert Policy.objects.get().recording_allowed is None
+    assert Meeting.objects.count() == 0
+
+
+def test_the_audit_log_filters_and_is_read_only(admin_client, contoso):
+    admin_client.post(reverse("portal:policies"), POLICY)
+    page = admin_client.get(reverse("portal:audit"), {"action": "policy"})
+    events = page.context["events"]
+    assert [event.action for event in events] == ["policy.changed"]
+    everyone = admin_client.get(reverse("portal:audit")).context["events"]
+    assert {"tenant.upgraded", "policy.changed"} <= {event.action for event in everyone}
+    by_nobody = admin_client.get(reverse("portal:audit"), {"actor": "nobody@"}).context["events"]
+    assert by_nobody == []
+    assert admin_client.get(reverse("portal:audit"), {"since": "not-a-date"}).status_code == 400
+    assert admin_client.post(reverse("portal:audit")).status_code == 405
+
+
+def test_announcement_preview_then_send(admin_client, contoso, django_capture_on_commit_callbacks):
+    form = admin_client.get(reverse("portal:announce")).context["form"]
+    assert "contoso.com" in form.initial["subject"]
+    data = {"subject": "We moved", "body": "Hello <b>all</b>", "recipients": "all"}
+    preview = admin_client.post(reverse("portal:announce"), {**data, "step": "preview"})
+    assert "Hello &lt;b&gt;all&lt;/b&gt;" in preview.content.decode()
+    assert not Announcement.objects.exists()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = admin_client.post(reverse("portal:announce"), {**data, "step": "send"})
+    announcement = Announcement.objects.get()
+    assert sent["Location"] == reverse("portal:announcement", kwargs={"pk": announcement.pk})
+    progress = admin_client.get(sent["Location"])
+    assert progress.context["total"] == 2
+
+
+def test_announcement_to_selected_members(admin_client, contoso):
+    _rob, (sara,), _subscription = contoso
+    outsider = member("eve@fabrikam.com")
+    admin_client.post(
+        reverse("portal:announce"),
+        {
+            "subject": "Hi",
+            "body": "Sara only",
+            "recipients": "selected",
+            "user": [sara.pk, outsider.pk],
+            "step": "send",
+        },
+    )
+    deliveries = AnnouncementDelivery.objects.all()
+    assert [d.user_id for d in deliveries] == [sara.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_member_is_mailed_exactly_once_even_when_the_task_runs_again(localstripe):
+    from tests.portal.conftest import managed_tenant
+
+    rob, people, _subscription = managed_tenant(
+        localstripe, "contoso.com", others=[f"p{i}" for i in range(5)]
+    )
+    announcement = create_announcement(
+        tenant=rob.membership.tenant, actor=rob, subject="Moved", body="Hello"
+    )
+    mail.outbox.clear()
+    assert send_announcement_batch(announcement_id=announcement.pk, batch_size=4) == 2
+    # A retry, a redelivery and the next batch all run: nobody gets a second mail.
+    send_announcement.apply(args=[announcement.pk])
+    send_announcement.apply(args=[announcement.pk])
+    recipients = sorted(message.to[0] for message in mail.outbox)
+    assert recipients == sorted([rob.email] + [p.email for p in people])
+    assert len({m.extra_headers["Message-ID"] for m in mail.outbox}) == 6
+    announcement.refresh_from_db()
+    assert announcement.finished_at is not None
+
+
+@pytest.mark.worker
+def test_the_real_worker_sends_the_announcement(celery_worker, localstripe, tmp_path):
+    """The worker process mails through its own (locmem) backend, which this process cannot
+    read; what it records in the database is what the test checks."""
+    from tests.portal.conftest import managed_tenant
+
+    rob, _people, _subscription = managed_tenant(
+        localstripe, "contoso.com", others=[f"p{i}" for i in range(4)]
+    )
+    announcement = create_announcement(
+        tenant=rob.membership.tenant, actor=rob, subject="Moved", body="Hello"
+    )
+    send_announcement.delay(announcement.pk)
+    send_announcement.delay(announcement.pk)  # a duplicate message changes nothing
+    deadline = time.monotonic() + 30
+    while AnnouncementDelivery.objects.filter(sent_at__isnull=True).exists():
+        assert time.monotonic() < deadline, "the worker did not send the announcement"
+        time.sleep(0.2)
+    deliveries = AnnouncementDelivery.objects.filter(announcement=announcement)
+    assert deliveries.count() == 5
+    assert deliveries.filter(sent_at__isnull=False).count() == 5
