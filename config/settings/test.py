@@ -18,6 +18,14 @@ DATABASES["default"]["TEST"] = {"NAME": env("QUORUM_TEST_DB", "test_quorum")}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+# The Celery worker of the tests mails through the tests' SMTP sink on this port, if given.
+if env("QUORUM_TEST_SMTP_PORT"):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": int(env("QUORUM_TEST_SMTP_PORT"))},
+        }
+    }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 ALLOWED_HOSTS = ["*"]
 STORAGES = {
