@@ -196,7 +196,17 @@ def test_journey_5_the_wizard_in_french(new_page, live_server, dns, localstripe)
     rob.wait_for_url(re.compile(r"/upgrade/done/$"))
     expect(rob.locator("h1")).to_have_text("Vous êtes maintenant l’administrateur de contoso.test")
     assert_french(rob, english)
-    for path in ("/admin/", "/admin/licences/", "/admin/subscription/", "/meetings/"):
+    for path in (
+        "/admin/",
+        "/admin/users/",
+        "/admin/licences/",
+        "/admin/subscription/",
+        "/admin/policies/",
+        "/admin/announcements/new/",
+        "/admin/audit/",
+        "/meetings/",
+        "/meetings/settings/",
+    ):
         rob.goto(path)
         assert_french(rob, english)
     assert_upgraded(rob_user, sara_user, before, plan="essentials")
