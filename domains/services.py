@@ -288,7 +288,9 @@ def use_claim(*, claim):
 
 def _schedule_check(claim):
     # Imported here because the tasks module imports this one.
+    from config.celery import enqueue
+
     from .tasks import check_claim_task
 
     claim_id, eta = claim.pk, claim.next_check_at
-    transaction.on_commit(lambda: check_claim_task.apply_async((claim_id,), eta=eta))
+    transaction.on_commit(lambda: enqueue(check_claim_task, claim_id, eta=eta))

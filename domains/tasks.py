@@ -5,6 +5,8 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from config.celery import enqueue
+
 from . import selectors, services
 
 # A claim is re-queued by the beat job only once it is this late: its own message (sent when the
@@ -23,5 +25,5 @@ def requeue_due_claims():
     """Beat job: send a check for every pending claim whose check is overdue (a lost message)."""
     due = selectors.due_claim_ids(before=timezone.now() - REQUEUE_GRACE)
     for claim_id in due:
-        check_claim_task.delay(claim_id)
+        enqueue(check_claim_task, claim_id)
     return len(due)

@@ -1,6 +1,6 @@
 from django.db.models import Q
 
-from .models import AuditEvent, Membership
+from .models import Announcement, AnnouncementDelivery, AuditEvent, Membership
 
 
 def membership_of(user):
@@ -50,3 +50,13 @@ def announcement_progress(announcement):
     """(mailed, total) recipients of an announcement."""
     deliveries = announcement.deliveries
     return deliveries.filter(sent_at__isnull=False).count(), deliveries.count()
+
+
+def unfinished_announcement_ids(*, quiet_since):
+    """Announcements with recipients left to mail and no mail sent since `quiet_since`."""
+    busy = AnnouncementDelivery.objects.filter(sent_at__gte=quiet_since).values("announcement_id")
+    return list(
+        Announcement.objects.filter(finished_at__isnull=True, created_at__lt=quiet_since)
+        .exclude(pk__in=busy)
+        .values_list("pk", flat=True)
+    )

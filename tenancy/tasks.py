@@ -1,11 +1,19 @@
+from datetime import timedelta
+
 from celery import shared_task
+from django.utils import timezone
+
+from config.celery import enqueue
 
 from . import services
+from .selectors import unfinished_announcement_ids
 
 ANNOUNCEMENT_BATCH = 200
+# An announcement is re-queued by the beat job only when nothing was mailed for this long.
+REQUEUE_GRACE = timedelta(minutes=2)
 
 
-@shared_task(acks_late=True)
+@shared_task(name="tenancy.send_announcement", acks_late=True, ignore_result=True)
 def send_announcement(announcement_id):
     """Mail one batch, then queue the next one: progress shows as batches finish, and a
     retried or redelivered task skips everyone already mailed."""
@@ -13,5 +21,14 @@ def send_announcement(announcement_id):
         announcement_id=announcement_id, batch_size=ANNOUNCEMENT_BATCH
     )
     if remaining:
-        send_announcement.delay(announcement_id)
+        enqueue(send_announcement, announcement_id)
     return remaining
+
+
+@shared_task(name="tenancy.requeue_unfinished_announcements", acks_late=True, ignore_result=True)
+def requeue_unfinished_announcements():
+    """Beat job: an announcement whose message was lost (broker down, worker gone) goes on."""
+    stalled = unfinished_announcement_ids(quiet_since=timezone.now() - REQUEUE_GRACE)
+    for announcement_id in stalled:
+        enqueue(send_announcement, announcement_id)
+    return len(stalled)

@@ -170,6 +170,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # Safety net of the domain checks: a lost or expired message delays a check, never drops it.
     "domains-requeue-due-claims": {"task": "domains.requeue_due_claims", "schedule": 60.0},
+    # The same for announcements whose next batch was never queued.
+    "tenancy-requeue-unfinished-announcements": {
+        "task": "tenancy.requeue_unfinished_announcements",
+        "schedule": 60.0,
+    },
 }
 
 # DNS proof of domain ownership: "host:port" entries; empty means the system resolver.

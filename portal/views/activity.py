@@ -2,11 +2,13 @@
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.celery import enqueue
 from licensing.selectors import live_subscription
 from portal.access import admin_required
 from tenancy import services
@@ -155,7 +157,7 @@ def announce(request):
             {"portal_section": "announcements", "form": form, "selected": member_ids},
             status=400,
         )
-    send_announcement.delay_on_commit(announcement.pk)
+    transaction.on_commit(lambda: enqueue(send_announcement, announcement.pk))
     return redirect("portal:announcement", pk=announcement.pk)
 
 
