@@ -17,3 +17,5 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg", permanent=True)),
 ]
+
+handler500 = "config.views.server_error"

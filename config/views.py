@@ -1,0 +1,20 @@
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseServerError
+from django.template import loader
+from django.views.decorators.csrf import requires_csrf_token
+
+
+@requires_csrf_token
+def server_error(request):
+    """A lost database is our outage, not a bug the user met: a 503 that says to try again.
+
+    Rendered without the request's context processors, which would query the lost database.
+    Writes run in transactions, so a request cut off by the outage left nothing half-done."""
+    error = sys.exc_info()[1]
+    if isinstance(error, (OperationalError, InterfaceError)):
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+        response["Retry-After"] = "30"
+        return response
+    return HttpResponseServerError(loader.render_to_string("500.html"))
