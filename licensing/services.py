@@ -63,13 +63,12 @@ def sync_stripe_plans():
     return results
 
 
-def _buyable_tenant(buyer, *, lock=False):
+def _buyable_tenant(buyer):
     """The buyer's tenant and verified claim, or a LicensingError saying what is missing."""
     membership = Membership.objects.filter(user=buyer).select_related("tenant").first()
     if membership is None:
         raise LicensingError(_("Only verified members of an organisation can buy licences."))
-    tenants = Tenant.objects.select_for_update() if lock else Tenant.objects
-    tenant = tenants.get(pk=membership.tenant_id)
+    tenant = Tenant.objects.get(pk=membership.tenant_id)
     if tenant.is_managed:
         raise LicensingError(
             _("%(domain)s already has an admin: the upgrade was bought.")
@@ -149,12 +148,17 @@ def purchase_seats(*, buyer, purchase_id, plan_key, confirmed_seats, setup_inten
 
 @transaction.atomic
 def _purchase_seats(*, buyer, purchase_id, plan_key, confirmed_seats, setup_intent_id):
+    purchase = Purchase.objects.filter(pk=purchase_id, buyer=buyer).first()
+    if purchase is None:
+        raise LicensingError(_("This purchase was not found. Please start again."))
     # The tenant row lock serialises purchases of one tenant. A new membership's foreign key
     # takes a KEY SHARE lock on the same row, so sign-ups wait until the seat count is final.
-    tenant, claim = _buyable_tenant_or_finished(buyer, purchase_id)
-    purchase = Purchase.objects.select_for_update().filter(pk=purchase_id, buyer=buyer).first()
+    Tenant.objects.select_for_update().get(pk=purchase.tenant_id)
+    purchase = Purchase.objects.select_for_update().get(pk=purchase.pk)
     if purchase.state == Purchase.State.SUCCEEDED:
+        # A double click or a retry of a purchase that went through: nothing more to do.
         return purchase
+    tenant, claim = _buyable_tenant(buyer)
     if plan_key not in ENTRY_PLANS.get(purchase.entry, ()):
         raise LicensingError(_("This plan is not offered from where you started the upgrade."))
     plan = plan_by_key(plan_key)
@@ -167,16 +171,6 @@ def _purchase_seats(*, buyer, purchase_id, plan_key, confirmed_seats, setup_inte
     stripe_subscription = _paid_stripe_subscription(purchase, plan, seats, setup_intent_id)
     _make_tenant_managed(purchase, tenant, claim, plan, stripe_subscription)
     return purchase
-
-
-def _buyable_tenant_or_finished(buyer, purchase_id):
-    purchase = Purchase.objects.filter(pk=purchase_id, buyer=buyer).first()
-    if purchase is None:
-        raise LicensingError(_("This purchase was not found. Please start again."))
-    if purchase.state == Purchase.State.SUCCEEDED:
-        # A double click or a retry of a purchase that went through: nothing more to do.
-        return purchase.tenant, purchase.claim
-    return _buyable_tenant(buyer, lock=True)
 
 
 def _paid_stripe_subscription(purchase, plan, seats, setup_intent_id):

@@ -1,0 +1,141 @@
+"""Races with real threads on PostgreSQL: each ends in exactly one consistent outcome."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from domains.models import DomainClaim
+from domains.services import start_claim
+from licensing.exceptions import LicensingError
+from licensing.models import Licence, Purchase, Subscription
+from licensing.services import (
+    assign_licence,
+    change_seat_count,
+    purchase_seats,
+    start_purchase,
+    unassign_licence,
+)
+from meetings.exceptions import MeetingFullError
+from meetings.models import Participant
+from meetings.services import join_meeting, schedule_meeting
+from tenancy.models import Membership
+from tests.factories import member
+from tests.licensing.conftest import buy, verified_claim
+
+from .conftest import run_at_once
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_50_members_claim_one_domain_at_once(dns, record_figure):
+    members = [member(f"m{i:02d}@contoso.com") for i in range(50)]
+    started = time.monotonic()
+    results = run_at_once([(start_claim, {"user": user}) for user in members])
+    elapsed = time.monotonic() - started
+    claims = DomainClaim.objects.all()
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert claims.count() == 50
+    assert claims.values("claimant").distinct().count() == 50
+    assert claims.values("token").distinct().count() == 50
+    record_figure(claims=50, distinct_tokens=50, errors=0, seconds=round(elapsed, 2))
+
+
+def test_20_purchase_submits_by_two_claimants(localstripe, record_figure):
+    rob, sara = member("rob@contoso.com"), member("sara@contoso.com")
+    submits = []
+    for buyer in (rob, sara):
+        verified_claim(buyer)
+        purchase, secret = start_purchase(buyer=buyer, entry="admin")
+        localstripe.confirm_card(secret, "4242424242424242")
+        submits.append(
+            {
+                "buyer": buyer,
+                "purchase_id": purchase.pk,
+                "plan_key": "essentials",
+                "confirmed_seats": 2,
+                "setup_intent_id": secret.split("_secret_")[0],
+            }
+        )
+    started = time.monotonic()
+    results = run_at_once([(purchase_seats, submits[i % 2]) for i in range(20)])
+    elapsed = time.monotonic() - started
+    succeeded = [r for r in results if isinstance(r, Purchase)]
+    refused = [r for r in results if isinstance(r, LicensingError)]
+    assert len(succeeded) + len(refused) == 20
+    assert len({p.buyer_id for p in succeeded}) == 1
+    assert [s.status for s in localstripe.subscriptions()] == ["active"]
+    assert Subscription.objects.count() == 1
+    assert Membership.objects.filter(role="admin").count() == 1
+    assert Licence.objects.count() == 2
+    record_figure(
+        submits=20,
+        succeeded_same_purchase=len(succeeded),
+        refused=len(refused),
+        stripe_subscriptions=1,
+        admins=1,
+        seconds=round(elapsed, 2),
+    )
+
+
+def test_100_joins_of_a_10_person_meeting(record_figure):
+    organiser = member("rob@contoso.com")
+    # A free organiser: the cap of 10, the organiser included, is what the race must respect.
+    meeting = schedule_meeting(
+        organiser=organiser,
+        title="Town hall",
+        starts_at=timezone.now() + timedelta(hours=1),
+        duration_minutes=60,
+        lobby_bypass="everyone",
+        anonymous_join_allowed=True,
+        recording_allowed=False,
+    )
+    joins = [(join_meeting, {"meeting": meeting, "user": organiser})] + [
+        (join_meeting, {"meeting": meeting, "display_name": f"Guest {i}"}) for i in range(99)
+    ]
+    started = time.monotonic()
+    results = run_at_once(joins)
+    elapsed = time.monotonic() - started
+    full = [r for r in results if isinstance(r, MeetingFullError)]
+    present = Participant.objects.filter(meeting=meeting, left_at__isnull=True).count()
+    assert present == 10
+    assert len(full) == 90
+    assert not [r for r in results if isinstance(r, Exception) and r not in full]
+    record_figure(joins=100, admitted=present, refused_full=len(full), seconds=round(elapsed, 2))
+
+
+def test_seats_removed_while_assigned_never_go_below_assigned(localstripe, record_figure):
+    rob = member("rob@contoso.com")
+    member("sara@contoso.com")
+    verified_claim(rob)
+    buy(localstripe, rob)
+    tenant = rob.membership.tenant
+    change_seat_count(tenant=tenant, actor=rob, quantity=12)
+    newcomers = [member(f"n{i}@contoso.com") for i in range(10)]
+    for person in newcomers:  # they took the free seats when they joined: free them again
+        unassign_licence(tenant=tenant, actor=rob, user=person)
+    calls = [(assign_licence, {"tenant": tenant, "actor": rob, "user": p}) for p in newcomers]
+    calls += [
+        (change_seat_count, {"tenant": tenant, "actor": rob, "quantity": q}) for q in range(2, 12)
+    ]
+    results = run_at_once(calls)
+    subscription = Subscription.objects.get()
+    assigned = Licence.objects.filter(subscription=subscription).count()
+    stripe_quantity = (
+        localstripe.client()
+        .v1.subscriptions.retrieve(subscription.stripe_subscription_id)
+        .to_dict()["items"]["data"][0]["quantity"]
+    )
+    assert subscription.quantity >= assigned
+    assert stripe_quantity == subscription.quantity
+    assert not [
+        r for r in results if isinstance(r, Exception) and not isinstance(r, LicensingError)
+    ]
+    record_figure(
+        assign_calls=10,
+        seat_changes=10,
+        final_quantity=subscription.quantity,
+        assigned=assigned,
+        stripe_quantity=stripe_quantity,
+    )
