@@ -1,5 +1,3 @@
-import pytest
-
 from licensing.models import Subscription
 from tests.factories import member
 from tests.licensing.conftest import buy, verified_claim
@@ -12,13 +10,3 @@ def managed_tenant(localstripe, domain, admin_name="Rob Martin", others=("sara",
     verified_claim(admin)
     buy(localstripe, admin)
     return admin, people, Subscription.objects.get(tenant__domain=domain)
-
-
-@pytest.fixture
-def contoso(localstripe, db):
-    return managed_tenant(localstripe, "contoso.com")
-
-
-@pytest.fixture
-def fabrikam(localstripe, db, contoso):
-    return managed_tenant(localstripe, "fabrikam.com", admin_name="Fay Durand", others=("gus",))
