@@ -1,0 +1,95 @@
+"""Seeds the load test's database: contoso.load, bought through localstripe, with N members.
+
+python bench/seed_load.py N PASSWORD   (DJANGO_SETTINGS_MODULE and DATABASE_URL set)
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def emails(count):
+    return [f"user{index:05d}@contoso.load" for index in range(count)]
+
+
+def seed(count, password):
+    import django
+
+    django.setup()
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from domains.models import DomainClaim
+    from licensing.services import purchase_seats, start_purchase
+    from tenancy.models import Membership
+    from tenancy.services import join_tenant_of_verified_email
+
+    User = get_user_model()
+    hashed = make_password(password)
+    users = User.objects.bulk_create(
+        [
+            User(email=email, name=f"User {i}", password=hashed)
+            for i, email in enumerate(emails(count))
+        ]
+    )
+    EmailAddress.objects.bulk_create(
+        [EmailAddress(user=user, email=user.email, verified=True, primary=True) for user in users]
+    )
+    for user in users:
+        join_tenant_of_verified_email(user=user, email=user.email)
+    buyer = users[0]
+    from django.utils import timezone
+
+    DomainClaim.objects.create(
+        tenant=buyer.membership.tenant,
+        claimant=buyer,
+        status=DomainClaim.Status.VERIFIED,
+        verified_at=timezone.now(),
+        expires_at=timezone.now() + timezone.timedelta(hours=72),
+    )
+    purchase, secret = start_purchase(buyer=buyer, entry="admin")
+    confirm_card(secret)
+    purchase_seats(
+        buyer=buyer,
+        purchase_id=purchase.pk,
+        plan_key="essentials",
+        confirmed_seats=count,
+        setup_intent_id=secret.split("_secret_")[0],
+    )
+    # A fifth of the people are admins: they load the dashboard.
+    Membership.objects.filter(user__in=users[: count // 5]).update(role=Membership.Role.ADMIN)
+
+
+def confirm_card(client_secret):
+    """What Stripe.js does in the card form, against the bench's localstripe."""
+    import json
+    import urllib.request
+
+    from django.conf import settings
+
+    setup_intent = client_secret.split("_secret_")[0]
+    body = json.dumps(
+        {
+            "key": "pk_test_load",
+            "client_secret": client_secret,
+            "payment_method_data": {
+                "type": "card",
+                "card": {
+                    "number": "4242424242424242",
+                    "exp_month": "12",
+                    "exp_year": "2040",
+                    "cvc": "123",
+                },
+            },
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"{settings.STRIPE_API_BASE}/v1/setup_intents/{setup_intent}/confirm", data=body
+    )
+    urllib.request.urlopen(request, timeout=10).close()
+
+
+if __name__ == "__main__":
+    seed(int(sys.argv[1]), sys.argv[2])
