@@ -32,7 +32,7 @@ def test_a_stopped_dns_server_then_back(dns, record_figure):
     claim.refresh_from_db()
     assert claim.status == DomainClaim.Status.VERIFIED
     record_figure(
-        while_stopped="pending, 'did not answer in time'",
+        while_stopped="pending: 'We could not reach the DNS servers of contoso.com this time.'",
         after_restart="verified",
         checks=claim.attempts,
     )
