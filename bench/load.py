@@ -38,6 +38,9 @@ ENV = {
     "STRIPE_API_BASE": f"http://127.0.0.1:{STRIPE_PORT}",
     "STRIPE_SECRET_KEY": "sk_test_load",
     "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+    # As behind a load balancer: each simulated person has an address of their own (from the
+    # documentation range 198.51.100.0/24 and up: a header value, never contacted).
+    "ALLAUTH_TRUSTED_PROXY_COUNT": "1",
 }
 
 
@@ -61,11 +64,15 @@ def prepare(users):
 class Client:
     """One simulated person: own cookies (kept by hand: the production cookies are Secure)."""
 
-    def __init__(self, session, email):
+    def __init__(self, session, email, index):
         self.session, self.email, self.cookies = session, email, {}
+        self.address = f"198.51.{100 + index // 250}.{index % 250 + 1}"
 
     def _headers(self):
-        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        return {
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+            "X-Forwarded-For": self.address,
+        }
 
     def _keep(self, response):
         for header in response.headers.getall("Set-Cookie", []):
@@ -85,8 +92,8 @@ class Client:
         return await self.request("POST", path, fields)
 
 
-async def person(session, email, is_admin, deadline, record):
-    client = Client(session, email)
+async def person(session, index, email, is_admin, deadline, record):
+    client = Client(session, email, index)
 
     async def timed(kind, method, path, data=None):
         started = time.perf_counter()
@@ -149,7 +156,7 @@ async def load(users, seconds):
         deadline = time.monotonic() + seconds
         await asyncio.gather(
             *[
-                person(session, email, index < users // 5, deadline, record)
+                person(session, index, email, index < users // 5, deadline, record)
                 for index, email in enumerate(emails(users))
             ]
         )

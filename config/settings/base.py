@@ -118,6 +118,9 @@ ACCOUNT_ADAPTER = "tenancy.adapter.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Quorum] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", "http")
 # allauth's own defaults throttle login, sign-up, confirmation and reset; they are kept on.
+# Behind a reverse proxy, the client's address is the proxy's X-Forwarded-For entry: without it
+# every visitor would share the proxy's address and its rate limits.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(env("ALLAUTH_TRUSTED_PROXY_COUNT", "0"))
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
