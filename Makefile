@@ -25,3 +25,7 @@ test: install lint
 	scripts/ensure-services.sh
 	scripts/ensure-test-tools.sh
 	$(BIN)/pytest
+
+bench: install
+	scripts/ensure-services.sh
+	$(BIN)/python bench/run.py

@@ -21,6 +21,7 @@ def seed(count, password):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
 
+    from bench.stripe_card import confirm_card
     from domains.models import DomainClaim
     from licensing.services import purchase_seats, start_purchase
     from tenancy.models import Membership
@@ -60,35 +61,6 @@ def seed(count, password):
     )
     # A fifth of the people are admins: they load the dashboard.
     Membership.objects.filter(user__in=users[: count // 5]).update(role=Membership.Role.ADMIN)
-
-
-def confirm_card(client_secret):
-    """What Stripe.js does in the card form, against the bench's localstripe."""
-    import json
-    import urllib.request
-
-    from django.conf import settings
-
-    setup_intent = client_secret.split("_secret_")[0]
-    body = json.dumps(
-        {
-            "key": "pk_test_load",
-            "client_secret": client_secret,
-            "payment_method_data": {
-                "type": "card",
-                "card": {
-                    "number": "4242424242424242",
-                    "exp_month": "12",
-                    "exp_year": "2040",
-                    "cvc": "123",
-                },
-            },
-        }
-    ).encode()
-    request = urllib.request.Request(
-        f"{settings.STRIPE_API_BASE}/v1/setup_intents/{setup_intent}/confirm", data=body
-    )
-    urllib.request.urlopen(request, timeout=10).close()
 
 
 if __name__ == "__main__":

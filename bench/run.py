@@ -1,0 +1,98 @@
+"""`make bench`: every benchmark of docs/PERFORMANCE.md, with its baseline from the same run.
+
+Uses the machine's PostgreSQL (database quorum_bench, made anew) and its own localstripe; writes
+bench/results/bench.json and prints a table.
+
+    .venv/bin/python bench/run.py [--sizes 1000,10000,100000]
+"""
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STRIPE_PORT = 8767
+ENV = {
+    **os.environ,
+    "DJANGO_SETTINGS_MODULE": "config.settings.test",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/quorum_bench",
+    "STRIPE_API_BASE": f"http://127.0.0.1:{STRIPE_PORT}",
+    "SECRET_KEY": secrets.token_urlsafe(60),
+}
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+
+
+def step(*argv):
+    output = subprocess.run(
+        [PYTHON, *argv], cwd=ROOT, env=ENV, check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1]) if output.strip() else None
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    sizes = [int(size) for size in parser.parse_args().sizes.split(",")]
+    started = time.monotonic()
+    for command in (["dropdb", "--if-exists", "quorum_bench"], ["createdb", "quorum_bench"]):
+        subprocess.run([*command, "-h", "127.0.0.1", "-U", "postgres"], check=True)
+    stripe = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "localstripe"), "--port", str(STRIPE_PORT), "--from-scratch"],
+        cwd="/tmp",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(2)
+        subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=ENV, check=True)
+        subprocess.run(
+            [PYTHON, "manage.py", "sync_stripe_plans"],
+            cwd=ROOT,
+            env=ENV,
+            check=True,
+            capture_output=True,
+        )
+        upgrades = [step("bench/upgrade.py", str(size)) for size in sizes]
+        domain = upgrades[-1]["domain"]
+        pages = step("bench/pages.py", domain)
+        dns = step("bench/dns_checks.py")
+    finally:
+        stripe.terminate()
+        stripe.wait(timeout=20)
+    result = {
+        "upgrade": upgrades,
+        "admin_pages": pages,
+        "dns": dns,
+        "bench_seconds": round(time.monotonic() - started, 1),
+    }
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(result, indent=2))
+    print_table(result)
+
+
+def print_table(result):
+    print("\n1. Upgrade (the whole purchase service) vs hand-written SQL, same run")
+    print("| members | service s | SQL s | ratio | queries | peak RSS MB |")
+    print("|---|---|---|---|---|---|")
+    for row in result["upgrade"]:
+        print(
+            f"| {row['members']:,} | {row['service_seconds']} | {row['sql_baseline_seconds']}"
+            f" | {row['ratio_to_sql']} | {row['queries']} | {row['peak_rss_mb']} |"
+        )
+    pages = result["admin_pages"]
+    print(f"\n2. Admin pages at {pages['members']:,} members, 200 requests each")
+    print("| page | queries | p50 ms | p95 ms |")
+    print("|---|---|---|---|")
+    for name, row in pages["pages"].items():
+        print(f"| {name} | {row['queries']} | {row['p50_ms']} | {row['p95_ms']} |")
+    print("\n4. DNS:", json.dumps(result["dns"]))
+    print(f"\nbench time: {result['bench_seconds']} s")
+
+
+if __name__ == "__main__":
+    main()
