@@ -29,7 +29,7 @@ def main(domain):
     client.force_login(admin)
     pages = {
         "users, first page": "/admin/users/",
-        "users, a search": "/admin/users/?q=User+04217",
+        "users, a search": "/admin/users/?q=User+004217",
         "users, a middle page": f"/admin/users/?page={members // 100}",
         "users, by last sign-in": "/admin/users/?sort=last_login",
         "licences": "/admin/licences/",

@@ -1,0 +1,78 @@
+"""The query-count claims of docs/PERFORMANCE.md, at a small N so CI can afford them (no timings
+here: `make bench` measures time at 100,000 members)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from bench.seed import seed_tenant
+from licensing.models import Licence
+from licensing.services import purchase_seats, start_purchase
+from meetings.models import MeetingSettings
+from tenancy.models import Membership, User
+from tests.licensing.conftest import GOOD_CARD, verified_claim
+
+
+def admin_pages(members):
+    """The pages benchmark 2 times, for a tenant of `members` (50 users to a page)."""
+    return {
+        "users, first page": "/admin/users/",
+        "users, a search": "/admin/users/?q=User+000042",
+        "users, a middle page": f"/admin/users/?page={members // 100 + 1}",
+        "users, by last sign-in": "/admin/users/?sort=last_login",
+        "licences": "/admin/licences/",
+        "dashboard": "/admin/",
+    }
+
+
+def upgrade_counting_queries(localstripe, domain, members):
+    """Seeds `domain` with `members` members as the benchmark does, then buys: the queries of
+    purchase_seats alone (opening the purchase and confirming the card come before)."""
+    buyer = User.objects.get(pk=seed_tenant(domain, members))
+    verified_claim(buyer)
+    purchase, client_secret = start_purchase(buyer=buyer, entry="admin")
+    localstripe.confirm_card(client_secret, GOOD_CARD)
+    with CaptureQueriesContext(connection) as queries:
+        done = purchase_seats(
+            buyer=buyer,
+            purchase_id=purchase.pk,
+            plan_key="essentials",
+            confirmed_seats=members,
+            setup_intent_id=client_secret.split("_secret_")[0],
+        )
+    assert done.state == "succeeded", done.error
+    return buyer, len(queries)
+
+
+@pytest.mark.django_db
+def test_the_purchase_makes_the_same_number_of_queries_at_10_and_1000_members(localstripe):
+    _, small = upgrade_counting_queries(localstripe, "small.example", 10)
+    _, large = upgrade_counting_queries(localstripe, "large.example", 1000)
+
+    assert small == large
+    assert Licence.objects.filter(user__membership__tenant__domain="large.example").count() == 1000
+    migrated = MeetingSettings.objects.filter(
+        user__membership__tenant__domain="large.example", migrated_at__isnull=False
+    )
+    assert migrated.count() == 1000
+    # The seed customised every third member's duration: the migration kept each one.
+    assert migrated.filter(default_duration_minutes=45).count() == 1000 // 3
+
+
+@pytest.mark.django_db
+def test_each_admin_page_makes_at_most_12_queries_whatever_the_tenant_size(localstripe, client):
+    counts = {}
+    # 150 members, not 10: every page then has rows to show, as it has at 1,000.
+    for domain, members in (("small.example", 150), ("large.example", 1000)):
+        admin, _ = upgrade_counting_queries(localstripe, domain, members)
+        assert Membership.objects.get(user=admin).role == "admin"
+        client.force_login(admin)
+        for name, path in admin_pages(members).items():
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(path)
+            assert response.status_code == 200, (name, response.status_code)
+            counts[name, members] = len(queries)
+
+    assert max(counts.values()) <= 12, counts
+    for name in admin_pages(0):
+        assert counts[name, 150] == counts[name, 1000], (name, counts)
