@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from config.views import healthz
 from licensing.views import stripe_webhook
 
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("upgrade/", include("wizard.urls")),
     path("admin/", include("portal.urls")),
     path("django-admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg", permanent=True)),
 ]
 

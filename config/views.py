@@ -4,6 +4,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
+from django.views.decorators.http import require_GET
 
 
 @requires_csrf_token
@@ -18,3 +19,10 @@ def server_error(request):
         response["Retry-After"] = "30"
         return response
     return HttpResponseServerError(loader.render_to_string("500.html"))
+
+
+@require_GET
+def healthz(request):
+    """For the load balancer's probe, and the baseline of `make bench`: the same middleware as
+    every page, no query, no template."""
+    return HttpResponse("ok", content_type="text/plain")
