@@ -45,6 +45,10 @@ class User(AbstractUser):
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+        # The admin centre's people list, in its sort orders (tenancy.selectors.MEMBER_SORTS):
+        # for a large tenant the database walks one of these and stops after a page. Those
+        # SQLite cannot have (NULLS LAST, trigrams for the search) are in migration 0004.
+        indexes = [models.Index(fields=["name", "email"], name="user_by_name")]
 
     def __str__(self):
         return f"{self.name} <{self.email}>"

@@ -1,4 +1,4 @@
-from django.db.models import Q
+from django.db.models import F, Q
 
 from .models import Announcement, AnnouncementDelivery, AuditEvent, Membership
 
@@ -14,7 +14,8 @@ MEMBER_SORTS = {
     "name": ("user__name", "user__email"),
     "email": ("user__email",),
     "joined": ("-joined_at", "user__email"),
-    "last_login": ("-user__last_login", "user__email"),
+    # Members who never signed in come last, not first as PostgreSQL's DESC would put them.
+    "last_login": (F("user__last_login").desc(nulls_last=True), "user__email"),
 }
 
 

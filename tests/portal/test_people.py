@@ -1,4 +1,5 @@
 import re
+from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -6,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from licensing.models import Licence
 from licensing.services import change_seat_count
@@ -56,6 +58,27 @@ def test_search_sort_and_pages(admin_client, contoso, localstripe):
     found = admin_client.get(reverse("portal:users"), {"q": "Person 07"}).context["rows"]
     assert [row["membership"].user.email for row in found] == ["p07@contoso.com"]
     assert admin_client.get(reverse("portal:users"), {"page": "-1"}).status_code == 400
+
+
+def test_by_last_sign_in_puts_those_who_never_signed_in_last(admin_client, contoso):
+    rob, (sara,), _subscription = contoso
+    now = timezone.now()
+    User.objects.filter(pk=rob.pk).update(last_login=now - timedelta(days=3))
+    User.objects.filter(pk=sara.pk).update(last_login=now)
+    never = member("zoe@contoso.com", name="Zoé Never")
+    User.objects.filter(pk=never.pk).update(last_login=None)
+
+    rows = admin_client.get(reverse("portal:users"), {"sort": "last_login"}).context["rows"]
+
+    assert [row["membership"].user for row in rows] == [sara, rob, never]
+
+
+def test_search_ignores_case_and_finds_part_of_a_name_or_an_address(admin_client, contoso):
+    member("jean-luc.picard@contoso.com", name="Jean-Luc Picard")
+    for query in ("PICARD", "luc pic", "jean-luc.p", "@CONTOSO.com"):
+        found = admin_client.get(reverse("portal:users"), {"q": query}).context["rows"]
+        emails = {row["membership"].user.email for row in found}
+        assert "jean-luc.picard@contoso.com" in emails, query
 
 
 def test_csv_export_lists_everyone_and_neutralises_formulas(admin_client, contoso):
