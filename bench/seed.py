@@ -46,5 +46,10 @@ def seed_tenant(domain, members):
             " FROM tenancy_user WHERE email LIKE %s",
             ["%@" + domain],
         )
+        # The planner's statistics, as autovacuum would have them on a live database.
+        cursor.execute(
+            "ANALYZE tenancy_user, tenancy_membership, account_emailaddress,"
+            " meetings_meetingsettings"
+        )
         cursor.execute("SELECT id FROM tenancy_user WHERE email = %s", ["user1@" + domain])
         return cursor.fetchone()[0]

@@ -1,7 +1,7 @@
 """Writes of meetings: each function is one business action, atomic, raising MeetingError."""
 
 from django.db import transaction
-from django.db.models import Case, F, TextField, Value, When
+from django.db.models import Case, Exists, F, OuterRef, TextField, Value, When
 from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
 from django.utils import timezone
@@ -224,10 +224,17 @@ def migrate_personal_settings(*, tenant, cap, tenant_defaults=None):
     for field, value in defaults.items():
         defaults[field] = MeetingSettings._meta.get_field(field).clean(value, None)
 
-    member_ids = list(Membership.objects.for_tenant(tenant).values_list("user_id", flat=True))
-    # Members whose row exists already are skipped by the database, not by a query per member.
+    members = Membership.objects.for_tenant(tenant).values("user_id")
+    # Users get their row when they are created (meetings.apps), so only members inserted in
+    # bulk may lack one: those few are built in Python (the room token comes from Python), and
+    # the update below covers everyone in one statement, whatever the tenant's size.
+    # NOT EXISTS, an anti-join: NOT IN over a large subquery is planned as a nested loop.
+    without_settings = members.exclude(
+        Exists(MeetingSettings.objects.filter(user_id=OuterRef("user_id")))
+    )
     MeetingSettings.objects.bulk_create(
-        [MeetingSettings(user_id=user_id) for user_id in member_ids], ignore_conflicts=True
+        [MeetingSettings(user_id=row["user_id"]) for row in without_settings],
+        ignore_conflicts=True,
     )
     # A text search for the quoted name works on PostgreSQL and SQLite alike (SQLite has no
     # JSON containment); field names contain no quotes, so `"time_zone"` matches only itself.
@@ -239,7 +246,7 @@ def migrate_personal_settings(*, tenant, cap, tenant_defaults=None):
         )
         for field, value in defaults.items()
     }
-    return MeetingSettings.objects.filter(user_id__in=member_ids).update(
+    return MeetingSettings.objects.filter(user_id__in=members).update(
         licensed_cap=cap, migrated_at=timezone.now(), **kept_if_customised
     )
 
