@@ -259,7 +259,15 @@ class AnnouncementDelivery(models.Model):
                 fields=["announcement", "user"], name="one_delivery_per_recipient"
             )
         ]
-        indexes = [models.Index(fields=["announcement", "sent_at"])]
+        indexes = [
+            models.Index(fields=["announcement", "sent_at"]),
+            # The sender's next recipient, in one index step however many were mailed before.
+            models.Index(
+                fields=["announcement", "id"],
+                condition=models.Q(sent_at__isnull=True),
+                name="delivery_unsent",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.announcement_id} to {self.user_id}"

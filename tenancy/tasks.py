@@ -9,6 +9,9 @@ from . import services
 from .selectors import unfinished_announcement_ids
 
 ANNOUNCEMENT_BATCH = 200
+# Senders mailing one announcement side by side, each skipping the recipient another holds:
+# as many as the worker processes of `make run`.
+ANNOUNCEMENT_SENDERS = 2
 # An announcement is re-queued by the beat job only when nothing was mailed for this long.
 REQUEUE_GRACE = timedelta(minutes=2)
 
@@ -23,6 +26,12 @@ def send_announcement(announcement_id):
     if remaining:
         enqueue(send_announcement, announcement_id)
     return remaining
+
+
+def queue_announcement(announcement_id):
+    """Start mailing a new announcement (called once its recipients are committed)."""
+    for _sender in range(ANNOUNCEMENT_SENDERS):
+        enqueue(send_announcement, announcement_id)
 
 
 @shared_task(name="tenancy.requeue_unfinished_announcements", acks_late=True, ignore_result=True)

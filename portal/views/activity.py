@@ -8,14 +8,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from config.celery import enqueue
 from licensing.selectors import live_subscription
 from portal.access import admin_required
 from tenancy import services
 from tenancy.exceptions import TenancyError
 from tenancy.models import Announcement
 from tenancy.selectors import announcement_progress, audit_events
-from tenancy.tasks import send_announcement
+from tenancy.tasks import queue_announcement
 
 AUDIT_PER_PAGE = 50
 
@@ -157,7 +156,7 @@ def announce(request):
             {"portal_section": "announcements", "form": form, "selected": member_ids},
             status=400,
         )
-    transaction.on_commit(lambda: enqueue(send_announcement, announcement.pk))
+    transaction.on_commit(lambda: queue_announcement(announcement.pk))
     return redirect("portal:announcement", pk=announcement.pk)
 
 
