@@ -28,4 +28,5 @@ test: install lint
 
 bench: install
 	scripts/ensure-services.sh
+	scripts/ensure-bench-tools.sh
 	$(BIN)/python bench/run.py

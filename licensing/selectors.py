@@ -1,3 +1,4 @@
+from config.counts import kept_count
 from tenancy.models import Membership
 
 from .gateway import stripe_client
@@ -47,9 +48,14 @@ def licence_holder_ids(tenant, user_ids):
     )
 
 
-def licence_counts(subscription):
-    """Bought, assigned and free licences of a subscription."""
-    assigned = subscription.licences.count()
+def licence_counts(subscription, *, kept=False):
+    """Bought, assigned and free licences of a subscription; `kept`: the assigned count may be
+    a minute old unless a licence was assigned or freed since (for the dashboard)."""
+    assigned = (
+        kept_count(f"licences:{subscription.pk}", subscription.licences)
+        if kept
+        else subscription.licences.count()
+    )
     return {
         "bought": subscription.quantity,
         "assigned": assigned,

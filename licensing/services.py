@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from config.counts import forget_count
 from domains.selectors import verified_claim
 from domains.services import use_claim
 from meetings.services import migrate_personal_settings, release_licensed_caps, set_licensed_cap
@@ -476,6 +477,7 @@ def assign_licence(*, tenant, actor, user):
             % {"quantity": subscription.quantity}
         )
     licence = Licence.objects.create(subscription=subscription, user=user)
+    forget_count(f"licences:{subscription.pk}")
     set_licensed_cap(user=user, cap=subscription.plan_details.meeting_cap)
     record_audit(
         tenant=tenant,
@@ -495,6 +497,7 @@ def unassign_licence(*, tenant, actor, user):
     deleted, _detail = subscription.licences.filter(user=user).delete()
     if not deleted:
         raise LicensingError(_("%(email)s has no licence.") % {"email": user.email})
+    forget_count(f"licences:{subscription.pk}")
     set_licensed_cap(user=user, cap=None)
     record_audit(
         tenant=tenant,

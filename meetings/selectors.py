@@ -26,8 +26,16 @@ class CapRule(StrEnum):
 
 def meeting_settings_of(user):
     """The user's personal settings. Sign-up creates them; creating them here too repairs users
-    made before the meetings app existed (or by raw SQL), so a read never fails."""
-    return MeetingSettings.objects.get_or_create(user=user)[0]
+    made before the meetings app existed (or by raw SQL), so a read never fails.
+
+    Read through `user.meeting_settings`, which Django keeps on the user object: a page that
+    asks several times (time zone, caps, upgrade banner) reads them once."""
+    try:
+        return user.meeting_settings
+    except MeetingSettings.DoesNotExist:
+        settings, _created = MeetingSettings.objects.get_or_create(user=user)
+        user.meeting_settings = settings
+        return settings
 
 
 def policy_of(tenant):

@@ -1,5 +1,7 @@
 from django.db.models import F, Q
 
+from config.counts import kept_count
+
 from .models import Announcement, AnnouncementDelivery, AuditEvent, Membership
 
 
@@ -7,7 +9,10 @@ def membership_of(user):
     """The user's membership with its tenant, or None (anonymous, unverified, consumer domain)."""
     if not user.is_authenticated:
         return None
-    return Membership.objects.select_related("tenant").filter(user=user).first()
+    membership = Membership.objects.select_related("tenant").filter(user=user).first()
+    if membership is not None:
+        user.membership = membership  # kept on the user: `user.membership` costs no more query
+    return membership
 
 
 MEMBER_SORTS = {
@@ -31,6 +36,11 @@ def members_page(tenant, *, search="", sort="name", page=1, per_page=50):
     start = (page - 1) * per_page
     rows = list(members.order_by(*ordering)[start : start + per_page + 1])
     return rows[:per_page], len(rows) > per_page
+
+
+def member_count(tenant):
+    """How many members the tenant has (kept a minute; joins and removals forget it)."""
+    return kept_count(f"members:{tenant.pk}", Membership.objects.for_tenant(tenant))
 
 
 def audit_events(tenant, *, action="", actor="", since=None, until=None):

@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.counts import forget_count
+
 from .email_domains import is_consumer_domain, normalise_domain
 from .exceptions import InvalidDomainError, TenancyError
 from .models import (
@@ -62,6 +64,7 @@ def join_tenant_of_verified_email(*, user, email):
 
 def _add_member(*, tenant, user, actor):
     membership = Membership.objects.create(user=user, tenant=tenant, joined_at=timezone.now())
+    forget_count(f"members:{tenant.pk}")
     if tenant.is_managed:
         member_joined.send(sender=Membership, tenant=tenant, user=user, actor=actor)
     return membership
@@ -152,6 +155,7 @@ def remove_member(*, tenant, actor, user):
     member_removed.send(sender=Membership, tenant=tenant, user=user, actor=actor)
     before = {"role": membership.role, "joined_at": membership.joined_at.isoformat()}
     membership.delete()
+    forget_count(f"members:{tenant.pk}")
     Removal.objects.get_or_create(tenant=tenant, user=user, defaults={"removed_by": actor})
     record_audit(
         tenant=tenant, actor=actor, action="member.removed", target=user.email, before=before

@@ -1,3 +1,4 @@
+import re
 import threading
 
 import pytest
@@ -9,6 +10,7 @@ from licensing.models import Licence, Subscription
 from licensing.services import assign_licence, change_seat_count, unassign_licence
 from meetings.models import MeetingSettings
 from tenancy.models import AuditEvent
+from tenancy.services import remove_member
 from tests.factories import member
 from tests.licensing.conftest import buy, verified_claim
 
@@ -194,6 +196,29 @@ def test_dashboard_shows_the_numbers(client, localstripe, managed):
     assert "Business Essentials" in page
     assert "tenant.upgraded" in page
     assert "12.00 EUR" in page
+
+
+def test_the_dashboard_counts_follow_each_change_at_once(client, localstripe, managed):
+    """The dashboard keeps its counts a minute (config/counts.py): a join, a removal, an
+    assignment or an unassignment must show on the next view all the same."""
+    rob, sara, subscription = managed
+    client.force_login(rob)
+
+    def figures():
+        page = client.get(reverse("portal:dashboard")).content.decode()
+        return {
+            name: int(re.search(rf'data-testid="{name}">(\d+)<', page).group(1))
+            for name in ("bought", "assigned", "free", "members")
+        }
+
+    assert figures() == {"bought": 2, "assigned": 2, "free": 0, "members": 2}
+    change_seat_count(tenant=subscription.tenant, actor=rob, quantity=3)
+    tom = member("tom@contoso.com")  # joins with the free licence
+    assert figures() == {"bought": 3, "assigned": 3, "free": 0, "members": 3}
+    unassign_licence(tenant=subscription.tenant, actor=rob, user=sara)
+    assert figures() == {"bought": 3, "assigned": 2, "free": 1, "members": 3}
+    remove_member(tenant=subscription.tenant, actor=rob, user=tom)
+    assert figures() == {"bought": 3, "assigned": 1, "free": 2, "members": 2}
 
 
 def test_a_member_is_refused_the_admin_centre(client, localstripe, managed):
