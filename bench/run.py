@@ -59,14 +59,18 @@ def main():
         upgrades = [step("bench/upgrade.py", str(size)) for size in sizes]
         domain = upgrades[-1]["domain"]
         pages = step("bench/pages.py", domain)
+        throughput = step("bench/throughput.py", domain)
         dns = step("bench/dns_checks.py")
+        announcement = step("bench/announce.py", str(sizes[-1]))
     finally:
         stripe.terminate()
         stripe.wait(timeout=20)
     result = {
         "upgrade": upgrades,
         "admin_pages": pages,
+        "throughput": throughput,
         "dns": dns,
+        "announcement": announcement,
         "bench_seconds": round(time.monotonic() - started, 1),
     }
     out = ROOT / "bench" / "results"
@@ -90,7 +94,29 @@ def print_table(result):
     print("|---|---|---|---|")
     for name, row in pages["pages"].items():
         print(f"| {name} | {row['queries']} | {row['p50_ms']} | {row['p95_ms']} |")
+    run = result["throughput"]
+    bare = [run[key]["requests_per_second"] for key in ("bare_view_before", "bare_view_after")]
+    print(
+        f"\n3. Throughput, gunicorn ({run['gunicorn_workers']} workers) and wrk"
+        f" ({run['wrk_connections']} connections, {run['seconds_each']} s each);"
+        f" bare view (/healthz) {bare[0]} req/s before the pages, {bare[1]} after"
+    )
+    print("| page | req/s | % of the bare view | errors | p99 |")
+    print("|---|---|---|---|---|")
+    for name, row in run["pages"].items():
+        print(
+            f"| {name} | {row['requests_per_second']} | {row['percent_of_bare_view']}"
+            f" | {row['errors']} | {row['p99']} |"
+        )
     print("\n4. DNS:", json.dumps(result["dns"]))
+    mail = result["announcement"]
+    print(
+        f"\n5. Announcement to {mail['members']:,} members: {mail['messages_per_second']} msg/s"
+        f" ({mail['seconds']} s), {mail['mails_received']:,} mails to"
+        f" {mail['distinct_recipients']:,} people, {mail['mailed_twice']} mailed twice; worker"
+        f" peak RSS {mail['peak_rss_mb_largest_worker_process']} MB per process,"
+        f" {mail['peak_rss_mb_worker_total']} MB in all"
+    )
     print(f"\nbench time: {result['bench_seconds']} s")
 
 
