@@ -26,16 +26,8 @@ class CapRule(StrEnum):
 
 def meeting_settings_of(user):
     """The user's personal settings. Sign-up creates them; creating them here too repairs users
-    made before the meetings app existed (or by raw SQL), so a read never fails.
-
-    Read through `user.meeting_settings`, which Django keeps on the user object: a page that
-    asks several times (time zone, caps, upgrade banner) reads them once."""
-    try:
-        return user.meeting_settings
-    except MeetingSettings.DoesNotExist:
-        settings, _created = MeetingSettings.objects.get_or_create(user=user)
-        user.meeting_settings = settings
-        return settings
+    made before the meetings app existed (or by raw SQL), so a read never fails."""
+    return MeetingSettings.objects.get_or_create(user=user)[0]
 
 
 def policy_of(tenant):
@@ -66,14 +58,14 @@ def effective_options(meeting):
     return {**options, **fixed_by_policy(meeting.tenant)}
 
 
-def participant_cap_rule(organiser):
+def participant_cap_rule(organiser, *, settings=None):
     """(cap, CapRule): how many people a meeting of `organiser` may hold now, and why.
 
     Free plan: 10 from the day the organiser joined their tenant (day 0) up to and including
     day 60, counted in UTC calendar days; 3 from day 61. Licensed (`licensed_cap` written by the
     licensing app): that cap. Either is lowered by the tenant's `max_meeting_size` when set.
     """
-    settings = meeting_settings_of(organiser)
+    settings = settings or meeting_settings_of(organiser)
     membership = organiser.membership
     if settings.licensed_cap is not None:
         cap, rule = settings.licensed_cap, CapRule.LICENSED
@@ -89,9 +81,10 @@ def participant_cap_rule(organiser):
     return cap, rule
 
 
-def participant_cap(organiser):
-    """How many people, the organiser included, a meeting of `organiser` may hold now."""
-    return participant_cap_rule(organiser)[0]
+def participant_cap(organiser, *, settings=None):
+    """How many people, the organiser included, a meeting of `organiser` may hold now
+    (`settings`: the organiser's, when the caller has them already)."""
+    return participant_cap_rule(organiser, settings=settings)[0]
 
 
 def organised_meetings(user):

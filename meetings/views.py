@@ -20,21 +20,23 @@ GUEST_STAYS = "meetings_guest_stays"  # session: {meeting id: participant id} of
 
 
 def in_user_time_zone(view):
-    """Show and read date-times in the signed-in user's own time zone (UTC for guests)."""
+    """Show and read date-times in the signed-in user's own time zone (UTC for guests).
+
+    Keeps the user's settings as `request.meeting_settings`, for the view to reuse."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        zone = "UTC"
+        zone, request.meeting_settings = "UTC", None
         if request.user.is_authenticated:
-            zone = selectors.meeting_settings_of(request.user).time_zone
+            request.meeting_settings = selectors.meeting_settings_of(request.user)
+            zone = request.meeting_settings.time_zone
         with timezone.override(zoneinfo.ZoneInfo(zone)):
             return view(request, *args, **kwargs)
 
     return wrapper
 
 
-def _upgrade_context(request):
-    settings = selectors.meeting_settings_of(request.user)
+def _upgrade_context(settings):
     return {"show_upgrade": settings.licensed_cap is None}
 
 
@@ -43,8 +45,10 @@ def _upgrade_context(request):
 @require_GET
 def meeting_list(request):
     upcoming, past = selectors.upcoming_and_past_meetings(request.user)
-    context = {"upcoming": upcoming, "past": past, **_upgrade_context(request)}
-    context["cap"] = selectors.participant_cap(request.user) if request.membership else None
+    context = {"upcoming": upcoming, "past": past, **_upgrade_context(request.meeting_settings)}
+    context["cap"] = None
+    if request.membership:
+        context["cap"] = selectors.participant_cap(request.user, settings=request.meeting_settings)
     return render(request, "meetings/list.html", context)
 
 
@@ -79,7 +83,7 @@ def meeting_schedule(request):
     return render(
         request,
         "meetings/form.html",
-        {"form": form, "meeting": None, **_upgrade_context(request)},
+        {"form": form, "meeting": None, **_upgrade_context(request.meeting_settings)},
     )
 
 
@@ -103,7 +107,7 @@ def meeting_edit(request, pk):
     return render(
         request,
         "meetings/form.html",
-        {"form": form, "meeting": meeting, **_upgrade_context(request)},
+        {"form": form, "meeting": meeting, **_upgrade_context(request.meeting_settings)},
     )
 
 
@@ -265,8 +269,12 @@ def personal_settings(request):
         "fixed": fixed,
         "max_meeting_size": policy.max_meeting_size if policy else None,
         "room_token": settings.personal_room_token,
-        "cap": selectors.participant_cap(request.user) if request.membership else None,
-        **_upgrade_context(request),
+        "cap": (
+            selectors.participant_cap(request.user, settings=settings)
+            if request.membership
+            else None
+        ),
+        **_upgrade_context(settings),
     }
     return render(request, "meetings/settings.html", context)
 

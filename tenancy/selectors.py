@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.db.models import F, Q
 
 from config.counts import kept_count
@@ -15,27 +17,93 @@ def membership_of(user):
     return membership
 
 
+# Each sort order: (field, descending) keys, the last one unique. Only last_login is ever
+# empty: those who never signed in come last, not first as PostgreSQL's DESC would put them.
 MEMBER_SORTS = {
-    "name": ("user__name", "user__email"),
-    "email": ("user__email",),
-    "joined": ("-joined_at", "user__email"),
-    # Members who never signed in come last, not first as PostgreSQL's DESC would put them.
-    "last_login": (F("user__last_login").desc(nulls_last=True), "user__email"),
+    "name": (("user__name", False), ("user__email", False)),
+    "email": (("user__email", False),),
+    "joined": (("joined_at", True), ("user__email", False)),
+    "last_login": (("user__last_login", True), ("user__email", False)),
 }
+NULLS_LAST = {"user__last_login"}
 
 
-def members_page(tenant, *, search="", sort="name", page=1, per_page=50):
-    """One page of a tenant's members, and whether a next page exists.
+@dataclass
+class MemberPage:
+    rows: list
+    # The user ids that the Next and Previous links continue from (None: no such page).
+    next_after: int | None
+    previous_before: int | None
 
-    Reads per_page + 1 rows instead of counting the whole tenant, so a page costs the same at
-    100 members as at 100,000."""
+
+def members_page(tenant, *, search="", sort="name", after=None, before=None, per_page=50):
+    """One page of a tenant's members: the first, the one after the member `after` or the one
+    before the member `before`, in the order `sort`.
+
+    Pages continue from a member (keyset pagination) rather than skip a count of rows, so the
+    database walks one page of an index whichever page it is: the 1,000th page of 100,000
+    members costs what the first does."""
     members = Membership.objects.for_tenant(tenant).select_related("user")
     if search:
         members = members.filter(Q(user__name__icontains=search) | Q(user__email__icontains=search))
-    ordering = MEMBER_SORTS.get(sort, MEMBER_SORTS["name"])
-    start = (page - 1) * per_page
-    rows = list(members.order_by(*ordering)[start : start + per_page + 1])
-    return rows[:per_page], len(rows) > per_page
+    keys = MEMBER_SORTS.get(sort, MEMBER_SORTS["name"])
+    cursor = None
+    if after is not None or before is not None:
+        fields = [field for field, _descending in keys]
+        cursor = members.filter(user_id=after or before).values_list(*fields).first()
+    # A member who left (or never was) restarts from the first page.
+    forward = cursor is None or before is None
+    if cursor is not None:
+        members = members.filter(_beyond(keys, cursor, forward=forward))
+    rows = list(members.order_by(*_ordering(keys, forward=forward))[: per_page + 1])
+    more, rows = len(rows) > per_page, rows[:per_page]
+    if forward:
+        return MemberPage(
+            rows,
+            next_after=rows[-1].user_id if more else None,
+            previous_before=rows[0].user_id if cursor is not None and rows else None,
+        )
+    rows.reverse()
+    return MemberPage(
+        rows,
+        next_after=rows[-1].user_id if rows else None,
+        previous_before=rows[0].user_id if more else None,
+    )
+
+
+def _ordering(keys, *, forward):
+    """The sort order, or (not `forward`) its exact reverse, as the indexes can walk it."""
+    ordering = []
+    for field, descending in keys:
+        nulls = {}
+        if field in NULLS_LAST:
+            nulls = {"nulls_last": True} if forward else {"nulls_first": True}
+        ordering.append(F(field).desc(**nulls) if descending == forward else F(field).asc(**nulls))
+    return ordering
+
+
+def _beyond(keys, values, *, forward):
+    """The rows after (or, not `forward`, before) the row whose sort keys are `values`."""
+    beyond, ties = Q(pk__in=[]), Q()
+    for (field, descending), value in zip(keys, values, strict=True):
+        beyond |= ties & _strictly_beyond(field, descending, value, forward=forward)
+        ties &= Q(**{f"{field}__isnull": True}) if value is None else Q(**{field: value})
+    first_field, first_descending = keys[0]
+    if values[0] is not None and first_field not in NULLS_LAST:
+        # Redundant with the above, but a bound the database can start its index walk from.
+        lookup = "lte" if first_descending == forward else "gte"
+        beyond &= Q(**{f"{first_field}__{lookup}": values[0]})
+    return beyond
+
+
+def _strictly_beyond(field, descending, value, *, forward):
+    nulls_last = field in NULLS_LAST
+    if value is None:  # empty values come last going forward: only going back is anything beyond
+        return Q(pk__in=[]) if forward else Q(**{f"{field}__isnull": False})
+    beyond = Q(**{f"{field}__{'lt' if descending == forward else 'gt'}": value})
+    if nulls_last and forward:
+        beyond |= Q(**{f"{field}__isnull": True})
+    return beyond
 
 
 def member_count(tenant):

@@ -30,7 +30,9 @@ INVITATIONS_PER_HOUR = 50
 class MemberFilter(forms.Form):
     q = forms.CharField(required=False, max_length=254)
     sort = forms.ChoiceField(required=False, choices=[(key, key) for key in MEMBER_SORTS])
-    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+    # Pages continue from a member (tenancy.selectors.members_page): their user id.
+    after = forms.IntegerField(required=False, min_value=1)
+    before = forms.IntegerField(required=False, min_value=1)
 
 
 class InviteForm(forms.Form):
@@ -45,22 +47,22 @@ class InviteForm(forms.Form):
 def users(request):
     filters = MemberFilter(request.GET)
     values = filters.cleaned_data if filters.is_valid() else {}
-    search, sort, page = (
-        values.get("q") or "",
-        values.get("sort") or "name",
-        values.get("page") or 1,
+    search, sort = values.get("q") or "", values.get("sort") or "name"
+    page = members_page(
+        request.tenant,
+        search=search,
+        sort=sort,
+        after=values.get("after"),
+        before=values.get("before"),
+        per_page=PER_PAGE,
     )
-    rows, has_next = members_page(
-        request.tenant, search=search, sort=sort, page=page, per_page=PER_PAGE
-    )
-    holders = licence_holder_ids(request.tenant, [row.user_id for row in rows])
+    holders = licence_holder_ids(request.tenant, [row.user_id for row in page.rows])
     context = {
         "portal_section": "users",
-        "rows": [{"membership": row, "licensed": row.user_id in holders} for row in rows],
+        "rows": [{"membership": row, "licensed": row.user_id in holders} for row in page.rows],
         "search": search,
         "sort": sort,
         "page": page,
-        "has_next": has_next,
         "invite_form": InviteForm(),
         "join_requests": JoinRequest.objects.for_tenant(request.tenant).select_related("user"),
     }

