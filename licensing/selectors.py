@@ -48,11 +48,15 @@ def licence_holder_ids(tenant, user_ids):
     )
 
 
+def assigned_count_key(subscription_id):
+    return f"licences:{subscription_id}"
+
+
 def licence_counts(subscription, *, kept=False):
     """Bought, assigned and free licences of a subscription; `kept`: the assigned count may be
     a minute old unless a licence was assigned or freed since (for the dashboard)."""
     assigned = (
-        kept_count(f"licences:{subscription.pk}", subscription.licences)
+        kept_count(assigned_count_key(subscription.pk), subscription.licences)
         if kept
         else subscription.licences.count()
     )

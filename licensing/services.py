@@ -22,7 +22,7 @@ from .exceptions import LicensingError, PaymentError
 from .gateway import stripe_client
 from .models import Licence, Purchase, SettingsMigration, StripeEvent, Subscription
 from .plans import ENTRY_PLANS, all_plans, plan_by_key
-from .selectors import count_seats, live_subscription, open_purchase
+from .selectors import assigned_count_key, count_seats, live_subscription, open_purchase
 
 PAID_STATUSES = ("active", "trialing")
 ENDED_STATUSES = ("canceled", "unpaid", "incomplete_expired")
@@ -477,7 +477,7 @@ def assign_licence(*, tenant, actor, user):
             % {"quantity": subscription.quantity}
         )
     licence = Licence.objects.create(subscription=subscription, user=user)
-    forget_count(f"licences:{subscription.pk}")
+    forget_count(assigned_count_key(subscription.pk))
     set_licensed_cap(user=user, cap=subscription.plan_details.meeting_cap)
     record_audit(
         tenant=tenant,
@@ -497,7 +497,7 @@ def unassign_licence(*, tenant, actor, user):
     deleted, _detail = subscription.licences.filter(user=user).delete()
     if not deleted:
         raise LicensingError(_("%(email)s has no licence.") % {"email": user.email})
-    forget_count(f"licences:{subscription.pk}")
+    forget_count(assigned_count_key(subscription.pk))
     set_licensed_cap(user=user, cap=None)
     record_audit(
         tenant=tenant,

@@ -106,9 +106,13 @@ def _strictly_beyond(field, descending, value, *, forward):
     return beyond
 
 
+def member_count_key(tenant_id):
+    return f"members:{tenant_id}"
+
+
 def member_count(tenant):
     """How many members the tenant has (kept a minute; joins and removals forget it)."""
-    return kept_count(f"members:{tenant.pk}", Membership.objects.for_tenant(tenant))
+    return kept_count(member_count_key(tenant.pk), Membership.objects.for_tenant(tenant))
 
 
 def audit_events(tenant, *, action="", actor="", since=None, until=None):

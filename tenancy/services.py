@@ -27,6 +27,7 @@ from .models import (
     Removal,
     Tenant,
 )
+from .selectors import member_count_key
 from .signals import member_joined, member_removed
 
 
@@ -64,7 +65,7 @@ def join_tenant_of_verified_email(*, user, email):
 
 def _add_member(*, tenant, user, actor):
     membership = Membership.objects.create(user=user, tenant=tenant, joined_at=timezone.now())
-    forget_count(f"members:{tenant.pk}")
+    forget_count(member_count_key(tenant.pk))
     if tenant.is_managed:
         member_joined.send(sender=Membership, tenant=tenant, user=user, actor=actor)
     return membership
@@ -155,7 +156,7 @@ def remove_member(*, tenant, actor, user):
     member_removed.send(sender=Membership, tenant=tenant, user=user, actor=actor)
     before = {"role": membership.role, "joined_at": membership.joined_at.isoformat()}
     membership.delete()
-    forget_count(f"members:{tenant.pk}")
+    forget_count(member_count_key(tenant.pk))
     Removal.objects.get_or_create(tenant=tenant, user=user, defaults={"removed_by": actor})
     record_audit(
         tenant=tenant, actor=actor, action="member.removed", target=user.email, before=before
