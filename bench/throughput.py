@@ -93,12 +93,14 @@ def wrk(path, cookie):
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     requests = int(re.search(r"(\d+) requests in", output).group(1))
     bad_status = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    # "Socket errors: connect 0, read 2, write 0, timeout 3": each one counts.
     socket_errors = re.search(r"Socket errors: (.*)", output)
     p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1)
     return {
         "requests_per_second": rate,
         "requests": requests,
-        "errors": (int(bad_status.group(1)) if bad_status else 0) + (1 if socket_errors else 0),
+        "errors": (int(bad_status.group(1)) if bad_status else 0)
+        + (sum(map(int, re.findall(r"\d+", socket_errors.group(1)))) if socket_errors else 0),
         "p99": p99,
     }
 
