@@ -288,7 +288,7 @@ def use_claim(*, claim):
 
 def _schedule_check(claim):
     # Imported here because the tasks module imports this one.
-    from config.celery import enqueue
+    from core.tasks import enqueue
 
     from .tasks import check_claim_task
 

@@ -1,4 +1,4 @@
-from config.counts import kept_count
+from core.counts import kept_count
 from tenancy.models import Membership
 
 from .gateway import stripe_client

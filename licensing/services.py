@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from config.counts import forget_count
+from core.counts import forget_count
 from domains.selectors import verified_claim
 from domains.services import use_claim
 from meetings.services import migrate_personal_settings, release_licensed_caps, set_licensed_cap

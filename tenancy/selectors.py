@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 from django.db.models import F, Q
 
-from config.counts import kept_count
+from core.counts import kept_count
 
 from .models import Announcement, AnnouncementDelivery, AuditEvent, Membership
 

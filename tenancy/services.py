@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.counts import forget_count
+from core.counts import forget_count
 
 from .email_domains import is_consumer_domain, normalise_domain
 from .exceptions import InvalidDomainError, TenancyError

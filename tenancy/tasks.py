@@ -3,7 +3,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from config.celery import enqueue
+from core.tasks import enqueue
 
 from . import services
 from .selectors import unfinished_announcement_ids

@@ -39,7 +39,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
-    # Ours, in the order of their allowed imports (see shared/DESIGN.md).
+    # Ours, in the order of their allowed imports (docs/ARCHITECTURE.md).
+    "core",
     "tenancy",
     "meetings",
     "domains",

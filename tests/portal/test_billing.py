@@ -199,7 +199,7 @@ def test_dashboard_shows_the_numbers(client, localstripe, managed):
 
 
 def test_the_dashboard_counts_follow_each_change_at_once(client, localstripe, managed):
-    """The dashboard keeps its counts a minute (config/counts.py): a join, a removal, an
+    """The dashboard keeps its counts a minute (core/counts.py): a join, a removal, an
     assignment or an unassignment must show on the next view all the same."""
     rob, sara, subscription = managed
     client.force_login(rob)

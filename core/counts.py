@@ -5,15 +5,17 @@ at once; the expiry bounds what a change racing a recount can leave behind."""
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import QuerySet
 
 KEEP_SECONDS = 60
 
 
-def kept_count(key, queryset):
-    return cache.get_or_set(f"count:{key}", queryset.count, KEEP_SECONDS)
+def kept_count(key: str, queryset: QuerySet) -> int:
+    count: int = cache.get_or_set(f"count:{key}", queryset.count, KEEP_SECONDS)
+    return count
 
 
-def forget_count(key):
+def forget_count(key: str) -> None:
     """Now, and again once the change is committed (a recount in between saw the old rows)."""
     cache.delete(f"count:{key}")
     transaction.on_commit(lambda: cache.delete(f"count:{key}"))
