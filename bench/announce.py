@@ -98,7 +98,7 @@ def main(members):
     from bench.seed import seed_tenant
     from config.celery import app
     from tenancy.models import AnnouncementDelivery, User
-    from tenancy.services import create_announcement
+    from tenancy.services.announcements import create_announcement
     from tenancy.tasks import queue_announcement
 
     app.control.purge()

@@ -25,7 +25,7 @@ def seed(count, password):
     from domains.models import DomainClaim
     from licensing.services import purchase_seats, start_purchase
     from tenancy.models import Membership
-    from tenancy.services import join_tenant_of_verified_email
+    from tenancy.services.membership import join_tenant_of_verified_email
 
     User = get_user_model()
     hashed = make_password(password)
@@ -43,7 +43,7 @@ def seed(count, password):
     buyer = users[0]
     from django.utils import timezone
 
-    DomainClaim.objects.create(
+    DomainClaim.objects.unscoped().create(
         tenant=buyer.membership.tenant,
         claimant=buyer,
         status=DomainClaim.Status.VERIFIED,
@@ -60,7 +60,9 @@ def seed(count, password):
         setup_intent_id=secret.split("_secret_")[0],
     )
     # A fifth of the people are admins: they load the dashboard.
-    Membership.objects.filter(user__in=users[: count // 5]).update(role=Membership.Role.ADMIN)
+    Membership.objects.unscoped().filter(user__in=users[: count // 5]).update(
+        role=Membership.Role.ADMIN
+    )
 
 
 if __name__ == "__main__":

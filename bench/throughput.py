@@ -47,7 +47,7 @@ def prepare(domain):
     from tenancy.models import Membership
 
     call_command("collectstatic", "--noinput", verbosity=0)
-    members = Membership.objects.filter(tenant__domain=domain).select_related("user")
+    members = Membership.objects.unscoped().filter(tenant__domain=domain).select_related("user")
     admin = members.get(role=Membership.Role.ADMIN).user
     member = members.exclude(role=Membership.Role.ADMIN).order_by("pk").first().user
     soon = timezone.now() + timedelta(days=1)

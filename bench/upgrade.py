@@ -33,15 +33,17 @@ def main(members):
     twin_buyer_id = seed_tenant(f"sql-{suffix}", members)
     now = timezone.now()
     for user_id in (buyer_id, twin_buyer_id):
-        membership = Membership.objects.select_related("user", "tenant").get(user_id=user_id)
-        DomainClaim.objects.create(
+        membership = (
+            Membership.objects.unscoped().select_related("user", "tenant").get(user_id=user_id)
+        )
+        DomainClaim.objects.unscoped().create(
             tenant=membership.tenant,
             claimant=membership.user,
             status="verified",
             verified_at=now,
             expires_at=now + timedelta(hours=72),
         )
-    buyer = Membership.objects.select_related("user").get(user_id=buyer_id).user
+    buyer = Membership.objects.unscoped().select_related("user").get(user_id=buyer_id).user
     purchase, secret = start_purchase(buyer=buyer, entry="admin")
     confirm_card(secret)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -58,7 +60,7 @@ def main(members):
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert done.state == "succeeded", done.error
 
-    twin_tenant = Membership.objects.get(user_id=twin_buyer_id).tenant_id
+    twin_tenant = Membership.objects.unscoped().get(user_id=twin_buyer_id).tenant_id
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT id FROM tenancy_tenant WHERE id = %s FOR UPDATE", [twin_tenant])

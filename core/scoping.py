@@ -42,14 +42,30 @@ def tenant_scope(tenant: models.Model | int | None) -> Iterator[None]:
 
 
 def in_tenant_scope[**P, R](function: Callable[P, R]) -> Callable[P, R]:
-    """Run a service in the scope of its `tenant` keyword argument."""
+    """Run a service or selector in the scope of its `tenant` argument (by keyword, or first)."""
 
     @wraps(function)
     def scoped(*args: P.args, **kwargs: P.kwargs) -> R:
-        with tenant_scope(kwargs["tenant"]):  # type: ignore[arg-type]
+        tenant = kwargs["tenant"] if "tenant" in kwargs else args[0]
+        with tenant_scope(tenant):  # type: ignore[arg-type]
             return function(*args, **kwargs)
 
     return scoped
+
+
+def in_scope_of[**P, R](argument: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Run a service in the scope of the tenant that owns its keyword `argument` (a row with a
+    `tenant_id`, e.g. the meeting behind a link that a visitor of any tenant may open)."""
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        @wraps(function)
+        def scoped(*args: P.args, **kwargs: P.kwargs) -> R:
+            with tenant_scope(kwargs[argument].tenant_id):  # type: ignore[attr-defined]
+                return function(*args, **kwargs)
+
+        return scoped
+
+    return decorate
 
 
 class TenantScopedManager(models.Manager):
@@ -72,3 +88,7 @@ class TenantScopedManager(models.Manager):
             self, "_apply_rel_filters", None
         )
         return apply_relation(queryset) if apply_relation else queryset
+
+    def for_tenant(self, tenant: models.Model) -> models.QuerySet:
+        """Transitional: `tenant`'s rows whatever the scope (call sites move to the scope)."""
+        return self.unscoped().filter(tenant=tenant)

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tenancy.scoping import TenantScopedQuerySet
+from core.scoping import TenantScopedManager
 
 from .dnscheck import record_value
 
@@ -67,7 +67,7 @@ class DomainClaim(models.Model):
     )
     last_error = models.TextField(blank=True)
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

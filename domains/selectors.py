@@ -1,43 +1,48 @@
+from core.scoping import in_tenant_scope, tenant_scope
 from tenancy.models import Membership
 
 from .dnscheck import token_in
 from .models import DomainClaim
 
 
+@in_tenant_scope
 def verified_claim(*, tenant, claimant):
     """The claimant's verified (not yet used) claim of the tenant's domain, or None."""
     return (
-        DomainClaim.objects.for_tenant(tenant)
+        DomainClaim.objects.all()
         .filter(claimant=claimant, status=DomainClaim.Status.VERIFIED)
         .first()
     )
 
 
+@in_tenant_scope
 def latest_claim(*, tenant, claimant):
     """The claimant's most recent claim of the tenant's domain, whatever its status, or None."""
     return (
-        DomainClaim.objects.for_tenant(tenant)
+        DomainClaim.objects.all()
         .filter(claimant=claimant)
         .select_related("tenant", "claimant")
         .first()
     )
 
 
+@in_tenant_scope
 def claims_of_tenant(tenant):
     """Every open (pending or verified) claim of the tenant, oldest first, with its claimant."""
     return (
-        DomainClaim.objects.for_tenant(tenant)
+        DomainClaim.objects.all()
         .filter(status__in=DomainClaim.OPEN_STATUSES)
         .select_related("claimant")
         .order_by("created_at", "id")
     )
 
 
+@in_tenant_scope
 def tenant_admins(tenant):
     """The admins of a tenant, by name."""
     return [
         membership.user
-        for membership in Membership.objects.for_tenant(tenant)
+        for membership in Membership.objects.all()
         .filter(role=Membership.Role.ADMIN)
         .select_related("user")
         .order_by("user__name")
@@ -45,11 +50,12 @@ def tenant_admins(tenant):
 
 
 def due_claim_ids(*, before):
-    """Pending claims whose next check was due before `before` (the beat job's safety net)."""
+    """Pending claims whose next check was due before `before` (the beat job's safety net,
+    sweeping every tenant)."""
     return list(
-        DomainClaim.objects.filter(
-            status=DomainClaim.Status.PENDING, next_check_at__lte=before
-        ).values_list("id", flat=True)
+        DomainClaim.objects.unscoped()
+        .filter(status=DomainClaim.Status.PENDING, next_check_at__lte=before)
+        .values_list("id", flat=True)
     )
 
 
@@ -59,12 +65,12 @@ def seen_records_explained(claim):
     Reasons: "yours", "other_claim" (another member's open claim of this tenant), "other_token"
     (a Quorum record with an unknown token, e.g. of an expired claim or mistyped), "unrelated".
     """
-    other_tokens = dict(
-        DomainClaim.objects.for_tenant(claim.tenant)
-        .filter(status__in=DomainClaim.OPEN_STATUSES)
-        .exclude(pk=claim.pk)
-        .values_list("token", "claimant__name")
-    )
+    with tenant_scope(claim.tenant_id):
+        other_tokens = dict(
+            DomainClaim.objects.filter(status__in=DomainClaim.OPEN_STATUSES)
+            .exclude(pk=claim.pk)
+            .values_list("token", "claimant__name")
+        )
     explained = []
     for txt in claim.seen_txt:
         token = token_in(txt)

@@ -8,9 +8,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.scoping import in_scope_of, tenant_scope
 from tenancy.models import Tenant
 from tenancy.selectors import membership_of
-from tenancy.services import record_audit
+from tenancy.services.audit import record_audit
 
 from . import dnscheck
 from .exceptions import (
@@ -63,9 +64,14 @@ def start_claim(*, user):
     new pending claim whose first DNS check runs at once. Several members may claim one tenant.
     """
     membership = assert_may_claim(user=user)
+    with tenant_scope(membership.tenant_id):
+        return _start_claim(user=user, tenant_id=membership.tenant_id)
+
+
+def _start_claim(*, user, tenant_id):
     # The purchase that makes a tenant managed holds this lock while it supersedes open claims;
     # taking it here means no claim can start in between.
-    tenant = Tenant.objects.select_for_update().get(pk=membership.tenant_id)
+    tenant = Tenant.objects.select_for_update().get(pk=tenant_id)
     if tenant.is_managed:
         raise ManagedTenantError(tenant_admins(tenant))
     existing = _open_claim(tenant=tenant, claimant=user)
@@ -96,11 +102,9 @@ def start_claim(*, user):
 
 
 def _open_claim(*, tenant, claimant):
-    return (
-        DomainClaim.objects.for_tenant(tenant)
-        .filter(claimant=claimant, status__in=DomainClaim.OPEN_STATUSES)
-        .first()
-    )
+    return DomainClaim.objects.filter(
+        claimant=claimant, status__in=DomainClaim.OPEN_STATUSES
+    ).first()
 
 
 def check_claim(*, claim_id):
@@ -111,15 +115,26 @@ def check_claim(*, claim_id):
     Not one transaction: the DNS lookup must not hold a database lock; the claim is taken by a
     conditional update, then the result is recorded atomically.
     """
-    now = timezone.now()
-    taken = DomainClaim.objects.filter(
-        pk=claim_id, status=Status.PENDING, next_check_at__lte=now
-    ).update(next_check_at=now + CHECK_LEASE)
-    if not taken:
+    # A task knows its claim by id only: the claim names the tenant to scope to.
+    tenant_id = (
+        DomainClaim.objects.unscoped()
+        .filter(pk=claim_id)
+        .values_list("tenant_id", flat=True)
+        .first()
+    )
+    if tenant_id is None:
         return None
-    return _check(claim_id)
+    with tenant_scope(tenant_id):
+        now = timezone.now()
+        taken = DomainClaim.objects.filter(
+            pk=claim_id, status=Status.PENDING, next_check_at__lte=now
+        ).update(next_check_at=now + CHECK_LEASE)
+        if not taken:
+            return None
+        return _check(claim_id)
 
 
+@in_scope_of("claim")
 def request_check_now(*, claim, user):
     """Check the claim's DNS record at once, for its claimant ("Check now").
 
@@ -129,6 +144,7 @@ def request_check_now(*, claim, user):
     return _manual_check(claim=claim, user=user, reset_backoff=False)
 
 
+@in_scope_of("claim")
 def confirm_record_added(*, claim, user):
     """The claimant says the record is published: check at once, and quickly again after.
 
@@ -218,6 +234,7 @@ def _record_check(*, claim_id, lookup):
     return claim
 
 
+@in_scope_of("claim")
 @transaction.atomic
 def expire_claim(*, claim):
     """End a pending claim whose 72-hour window is over; its claimant may start over.
@@ -247,6 +264,7 @@ def expire_claim(*, claim):
     return claim
 
 
+@in_scope_of("claim")
 @transaction.atomic
 def use_claim(*, claim):
     """The claim's claimant has bought: the claim becomes USED, every other open claim of the
@@ -262,8 +280,7 @@ def use_claim(*, claim):
     claim.closed_at = now
     claim.save(update_fields=["status", "closed_at"])
     others = (
-        DomainClaim.objects.for_tenant(claim.tenant)
-        .select_for_update()
+        DomainClaim.objects.select_for_update()
         .filter(status__in=DomainClaim.OPEN_STATUSES)
         .exclude(pk=claim.pk)
     )

@@ -3,8 +3,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.scoping import TenantScopedManager
 from tenancy.models import Tenant
-from tenancy.scoping import TenantScopedQuerySet
 
 from .plans import ESSENTIALS, NAMES, plan_by_key
 
@@ -37,7 +37,7 @@ class Purchase(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = TenantScopedManager()
 
     def __str__(self):
         return f"Purchase {self.pk} of {self.tenant} ({self.state})"
@@ -64,7 +64,7 @@ class Subscription(models.Model):
     last_event_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = TenantScopedManager()
 
     class Meta:
         constraints = [
@@ -120,7 +120,7 @@ class SettingsMigration(models.Model):
     performed_at = models.DateTimeField(default=timezone.now)
     members = models.PositiveIntegerField()
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = TenantScopedManager()
 
     def __str__(self):
         return f"{self.members} settings migrated into {self.subscription_id}"

@@ -1,35 +1,32 @@
 from core.counts import kept_count
+from core.scoping import in_tenant_scope
 from tenancy.models import Membership
 
 from .gateway import stripe_client
 from .models import Licence, Purchase, Subscription
 
 
+@in_tenant_scope
 def seat_holders(tenant):
     """The verified members of a tenant, who each get a licence at the upgrade."""
-    return (
-        Membership.objects.for_tenant(tenant)
-        .select_related("user")
-        .order_by("user__name", "user__email")
-    )
+    return Membership.objects.all().select_related("user").order_by("user__name", "user__email")
 
 
+@in_tenant_scope
 def count_seats(tenant):
-    return Membership.objects.for_tenant(tenant).count()
+    return Membership.objects.all().count()
 
 
+@in_tenant_scope
 def live_subscription(tenant):
-    return (
-        Subscription.objects.for_tenant(tenant)
-        .filter(status__in=Subscription.LIVE_STATUSES)
-        .first()
-    )
+    return Subscription.objects.all().filter(status__in=Subscription.LIVE_STATUSES).first()
 
 
+@in_tenant_scope
 def open_purchase(*, tenant, buyer):
     """The buyer's latest unfinished purchase attempt for this tenant, if any."""
     return (
-        Purchase.objects.for_tenant(tenant)
+        Purchase.objects.all()
         .filter(buyer=buyer)
         .exclude(state=Purchase.State.SUCCEEDED)
         .order_by("-created_at")

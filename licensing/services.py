@@ -12,11 +12,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.counts import forget_count
+from core.scoping import in_tenant_scope, tenant_scope
 from domains.selectors import verified_claim
 from domains.services import use_claim
 from meetings.services import migrate_personal_settings, release_licensed_caps, set_licensed_cap
 from tenancy.models import Membership, Tenant
-from tenancy.services import record_audit
+from tenancy.selectors import tenant_of
+from tenancy.services.audit import record_audit
 
 from .exceptions import LicensingError, PaymentError
 from .gateway import stripe_client
@@ -64,12 +66,16 @@ def sync_stripe_plans():
     return results
 
 
+def _tenant_of_buyer(buyer):
+    tenant = tenant_of(buyer)
+    if tenant is None:
+        raise LicensingError(_("Only verified members of an organisation can buy licences."))
+    return tenant
+
+
 def _buyable_tenant(buyer):
     """The buyer's tenant and verified claim, or a LicensingError saying what is missing."""
-    membership = Membership.objects.filter(user=buyer).select_related("tenant").first()
-    if membership is None:
-        raise LicensingError(_("Only verified members of an organisation can buy licences."))
-    tenant = Tenant.objects.get(pk=membership.tenant_id)
+    tenant = Tenant.objects.get(pk=_tenant_of_buyer(buyer).pk)
     if tenant.is_managed:
         raise LicensingError(
             _("%(domain)s already has an admin: the upgrade was bought.")
@@ -83,11 +89,16 @@ def _buyable_tenant(buyer):
     return tenant, claim
 
 
-@transaction.atomic
 def start_purchase(*, buyer, entry):
     """Open, or resume, the buyer's purchase attempt and give it a Stripe customer.
 
     Returns the purchase and the client secret of a fresh SetupIntent for the card form."""
+    with tenant_scope(_tenant_of_buyer(buyer)):
+        return _start_purchase(buyer=buyer, entry=entry)
+
+
+@transaction.atomic
+def _start_purchase(*, buyer, entry):
     entry = entry if entry in ENTRY_PLANS else "admin"
     tenant, claim = _buyable_tenant(buyer)
     purchase = open_purchase(tenant=tenant, buyer=buyer) or Purchase.objects.create(
@@ -132,19 +143,20 @@ def purchase_seats(*, buyer, purchase_id, plan_key, confirmed_seats, setup_inten
     A declined card, a required bank authentication or a Stripe error raises PaymentError,
     recorded on the purchase, and changes nothing else.
     """
-    try:
-        return _purchase_seats(
-            buyer=buyer,
-            purchase_id=purchase_id,
-            plan_key=plan_key,
-            confirmed_seats=confirmed_seats,
-            setup_intent_id=setup_intent_id,
-        )
-    except PaymentError as error:
-        Purchase.objects.filter(pk=purchase_id, buyer=buyer).exclude(
-            state=Purchase.State.SUCCEEDED
-        ).update(state=error.state, error=error.message)
-        raise
+    with tenant_scope(_tenant_of_buyer(buyer)):
+        try:
+            return _purchase_seats(
+                buyer=buyer,
+                purchase_id=purchase_id,
+                plan_key=plan_key,
+                confirmed_seats=confirmed_seats,
+                setup_intent_id=setup_intent_id,
+            )
+        except PaymentError as error:
+            Purchase.objects.filter(pk=purchase_id, buyer=buyer).exclude(
+                state=Purchase.State.SUCCEEDED
+            ).update(state=error.state, error=error.message)
+            raise
 
 
 @transaction.atomic
@@ -349,13 +361,23 @@ def process_stripe_event(*, event):
         return False
     obj = event["data"]["object"]
     stripe_id = obj["id"] if obj.get("object") == "subscription" else obj.get("subscription")
+    # Stripe names the subscription, not the tenant: find it across tenants, then act in its
+    # tenant's scope.
     subscription = (
-        Subscription.objects.select_for_update().filter(stripe_subscription_id=stripe_id).first()
+        Subscription.objects.unscoped()
+        .select_for_update()
+        .filter(stripe_subscription_id=stripe_id)
+        .first()
     )
+    if subscription is None:
+        return False
+    with tenant_scope(subscription.tenant_id):
+        return _apply_stripe_event(subscription, event, obj)
+
+
+def _apply_stripe_event(subscription, event, obj):
     happened_at = _from_timestamp(event["created"])
-    if subscription is None or (
-        subscription.last_event_at and happened_at < subscription.last_event_at
-    ):
+    if subscription.last_event_at and happened_at < subscription.last_event_at:
         return False
     before = {"status": subscription.status, "quantity": subscription.quantity}
     subscription.last_event_at = happened_at
@@ -425,6 +447,7 @@ def _update_stripe_subscription(subscription, params):
     return details
 
 
+@in_tenant_scope
 @transaction.atomic
 def change_seat_count(*, tenant, actor, quantity):
     """Buy more licences or remove free ones; Stripe prorates the change.
@@ -461,6 +484,7 @@ def change_seat_count(*, tenant, actor, quantity):
     return subscription
 
 
+@in_tenant_scope
 @transaction.atomic
 def assign_licence(*, tenant, actor, user):
     """Give a free licence of the tenant's subscription to one of its members."""
@@ -490,6 +514,7 @@ def assign_licence(*, tenant, actor, user):
     return licence
 
 
+@in_tenant_scope
 @transaction.atomic
 def unassign_licence(*, tenant, actor, user):
     """Take a member's licence back; it becomes free. Their meetings fall back to free caps."""
@@ -509,6 +534,7 @@ def unassign_licence(*, tenant, actor, user):
     )
 
 
+@in_tenant_scope
 @transaction.atomic
 def change_plan(*, tenant, actor, plan_key):
     """Switch between Business Essentials and Business Premium (Stripe prorates)."""
@@ -544,6 +570,7 @@ def change_plan(*, tenant, actor, plan_key):
     return subscription
 
 
+@in_tenant_scope
 @transaction.atomic
 def set_cancel_at_period_end(*, tenant, actor, cancel):
     """Cancel at the end of the paid period (cancel=True), or undo that (cancel=False).

@@ -10,8 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.scoping import TenantScopedManager
 from tenancy.models import Policy
-from tenancy.scoping import TenantScopedQuerySet
 
 MAX_DURATION_MINUTES = 24 * 60
 DURATION_VALIDATORS = [MinValueValidator(1), MaxValueValidator(MAX_DURATION_MINUTES)]
@@ -61,7 +61,7 @@ class Meeting(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["starts_at", "id"]

@@ -5,6 +5,7 @@ from enum import StrEnum
 
 from django.utils import timezone
 
+from core.scoping import in_tenant_scope
 from tenancy.models import Policy
 
 from .models import MAX_DURATION_MINUTES, Meeting, MeetingSettings, Participant
@@ -30,11 +31,12 @@ def meeting_settings_of(user):
     return MeetingSettings.objects.get_or_create(user=user)[0]
 
 
+@in_tenant_scope
 def policy_of(tenant):
     """The tenant's Policy, or None when its admin never set one (nothing is fixed)."""
     if tenant is None:
         return None
-    return Policy.objects.for_tenant(tenant).first()
+    return Policy.objects.first()
 
 
 def fixed_by_policy(tenant):
@@ -88,8 +90,10 @@ def participant_cap(organiser, *, settings=None):
 
 
 def organised_meetings(user):
-    """The user's scheduled meetings (not the personal room), for edit and cancel lookups."""
-    return Meeting.objects.filter(organiser=user, is_personal_room=False)
+    """The user's scheduled meetings (not the personal room), for edit and cancel lookups.
+
+    A person's own meetings whatever their tenant now: someone an admin removed keeps theirs."""
+    return Meeting.objects.unscoped().filter(organiser=user, is_personal_room=False)
 
 
 def upcoming_and_past_meetings(user, *, past_limit=50):
@@ -107,7 +111,14 @@ def upcoming_and_past_meetings(user, *, past_limit=50):
 
 
 def meeting_by_token(token):
-    return Meeting.objects.select_related("organiser", "tenant").filter(join_token=token).first()
+    """The meeting behind a join link, whatever the visitor's tenant: links are shared with
+    guests and other organisations, so this lookup crosses tenants."""
+    return (
+        Meeting.objects.unscoped()
+        .select_related("organiser", "tenant")
+        .filter(join_token=token)
+        .first()
+    )
 
 
 def present_participants(meeting):

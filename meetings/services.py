@@ -7,8 +7,9 @@ from django.db.models.lookups import Contains
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.scoping import in_scope_of, in_tenant_scope, tenant_scope
 from tenancy.models import Membership
-from tenancy.selectors import membership_of
+from tenancy.selectors import tenant_of
 
 from . import selectors
 from .exceptions import (
@@ -21,10 +22,10 @@ from .models import Meeting, MeetingSettings, Participant, new_link_token
 
 
 def _tenant_of(user):
-    membership = membership_of(user)
-    if membership is None:
+    tenant = tenant_of(user)
+    if tenant is None:
         raise NoTenantError
-    return membership.tenant
+    return tenant
 
 
 def _apply_policy(tenant, options):
@@ -46,27 +47,29 @@ def schedule_meeting(
     """Schedule a meeting of `organiser` in their tenant; options the tenant's policy fixes
     take the policy's value whatever was asked."""
     tenant = _tenant_of(organiser)
-    options = _apply_policy(
-        tenant,
-        {
-            "lobby_bypass": lobby_bypass,
-            "anonymous_join_allowed": anonymous_join_allowed,
-            "recording_allowed": recording_allowed,
-        },
-    )
-    meeting = Meeting(
-        organiser=organiser,
-        tenant=tenant,
-        title=title,
-        starts_at=starts_at,
-        duration_minutes=duration_minutes,
-        **options,
-    )
-    meeting.full_clean()
-    meeting.save()
+    with tenant_scope(tenant):
+        options = _apply_policy(
+            tenant,
+            {
+                "lobby_bypass": lobby_bypass,
+                "anonymous_join_allowed": anonymous_join_allowed,
+                "recording_allowed": recording_allowed,
+            },
+        )
+        meeting = Meeting(
+            organiser=organiser,
+            tenant=tenant,
+            title=title,
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            **options,
+        )
+        meeting.full_clean()
+        meeting.save()
     return meeting
 
 
+@in_scope_of("meeting")
 @transaction.atomic
 def update_meeting(*, meeting, by, **changes):
     """Change the title, time or options of a meeting `by` its organiser (others: DoesNotExist,
@@ -92,6 +95,7 @@ def update_meeting(*, meeting, by, **changes):
     return meeting
 
 
+@in_scope_of("meeting")
 @transaction.atomic
 def cancel_meeting(*, meeting, by):
     """Cancel a meeting `by` its organiser: everyone still in it leaves, nobody can join."""
@@ -105,6 +109,7 @@ def cancel_meeting(*, meeting, by):
     return meeting
 
 
+@in_scope_of("meeting")
 @transaction.atomic
 def join_meeting(*, meeting, user=None, display_name=""):
     """Let `user` (or a guest with `display_name` when `user` is None) into `meeting`.
@@ -183,11 +188,16 @@ def renew_personal_room_link(*, user):
 def open_personal_room(*, owner):
     """The standing meeting behind the owner's personal-room link, created on first use with
     the owner's personal settings."""
+    tenant = _tenant_of(owner)
+    with tenant_scope(tenant):
+        return _personal_room(owner, tenant)
+
+
+def _personal_room(owner, tenant):
     room = Meeting.objects.filter(organiser=owner, is_personal_room=True).first()
     if room is not None:
         return room
     settings = selectors.meeting_settings_of(owner)
-    tenant = _tenant_of(owner)
     options = _apply_policy(
         tenant,
         {
@@ -207,6 +217,7 @@ def open_personal_room(*, owner):
     )
 
 
+@in_tenant_scope
 @transaction.atomic
 def migrate_personal_settings(*, tenant, cap, tenant_defaults=None):
     """Move every member of `tenant` onto the licensed plan's meeting settings (called by the
@@ -224,7 +235,7 @@ def migrate_personal_settings(*, tenant, cap, tenant_defaults=None):
     for field, value in defaults.items():
         defaults[field] = MeetingSettings._meta.get_field(field).clean(value, None)
 
-    members = Membership.objects.for_tenant(tenant).values("user_id")
+    members = Membership.objects.values("user_id")
     # Users get their row when they are created (meetings.apps), so only members inserted in
     # bulk may lack one: those few are built in Python (the room token comes from Python), and
     # the update below covers everyone in one statement, whatever the tenant's size.

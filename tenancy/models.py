@@ -5,7 +5,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .scoping import TenantScopedQuerySet
+from core.scoping import TenantScopedManager
 
 
 class UserManager(BaseUserManager):
@@ -115,7 +115,7 @@ class Membership(models.Model):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField(_("joined"), default=timezone.now)
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = TenantScopedManager()
 
     class Meta:
         indexes = [
@@ -146,7 +146,7 @@ class AuditEvent(models.Model):
     after = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -176,7 +176,7 @@ class Policy(models.Model):
     anonymous_join_allowed = models.BooleanField(_("anonymous join allowed"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = TenantScopedManager()
 
     def __str__(self):
         return f"Policy of {self.tenant}"
@@ -191,7 +191,7 @@ class JoinRequest(models.Model):
     )
     requested_at = models.DateTimeField(default=timezone.now)
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["requested_at", "id"]
@@ -211,7 +211,7 @@ class Removal(models.Model):
     )
     removed_at = models.DateTimeField(default=timezone.now)
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = TenantScopedManager()
 
     class Meta:
         constraints = [
@@ -229,12 +229,15 @@ class Announcement(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    subject = models.CharField(_("subject"), max_length=200)
-    body = models.TextField(_("message"), max_length=10_000)
+    SUBJECT_MAX_LENGTH = 200
+    BODY_MAX_LENGTH = 10_000
+
+    subject = models.CharField(_("subject"), max_length=SUBJECT_MAX_LENGTH)
+    body = models.TextField(_("message"), max_length=BODY_MAX_LENGTH)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -3,18 +3,27 @@ from dataclasses import dataclass
 from django.db.models import F, Q
 
 from core.counts import kept_count
+from core.scoping import in_tenant_scope
 
 from .models import Announcement, AnnouncementDelivery, AuditEvent, Membership
 
 
 def membership_of(user):
-    """The user's membership with its tenant, or None (anonymous, unverified, consumer domain)."""
+    """The user's membership with its tenant, or None (anonymous, unverified, consumer domain).
+
+    The root of tenant scoping: it finds the tenant, so it cannot be scoped by one."""
     if not user.is_authenticated:
         return None
-    membership = Membership.objects.select_related("tenant").filter(user=user).first()
+    membership = Membership.objects.unscoped().select_related("tenant").filter(user=user).first()
     if membership is not None:
         user.membership = membership  # kept on the user: `user.membership` costs no more query
     return membership
+
+
+def tenant_of(user):
+    """The tenant `user` belongs to, or None: the one answer to "which tenant?"."""
+    membership = membership_of(user)
+    return membership.tenant if membership is not None else None
 
 
 # Each sort order: (field, descending) keys, the last one unique. Only last_login is ever
@@ -36,6 +45,7 @@ class MemberPage:
     previous_before: int | None
 
 
+@in_tenant_scope
 def members_page(tenant, *, search="", sort="name", after=None, before=None, per_page=50):
     """One page of a tenant's members: the first, the one after the member `after` or the one
     before the member `before`, in the order `sort`.
@@ -43,7 +53,7 @@ def members_page(tenant, *, search="", sort="name", after=None, before=None, per
     Pages continue from a member (keyset pagination) rather than skip a count of rows, so the
     database walks one page of an index whichever page it is: the 1,000th page of 100,000
     members costs what the first does."""
-    members = Membership.objects.for_tenant(tenant).select_related("user")
+    members = Membership.objects.select_related("user")
     if search:
         members = members.filter(Q(user__name__icontains=search) | Q(user__email__icontains=search))
     keys = MEMBER_SORTS.get(sort, MEMBER_SORTS["name"])
@@ -110,14 +120,16 @@ def member_count_key(tenant_id):
     return f"members:{tenant_id}"
 
 
+@in_tenant_scope
 def member_count(tenant):
     """How many members the tenant has (kept a minute; joins and removals forget it)."""
-    return kept_count(member_count_key(tenant.pk), Membership.objects.for_tenant(tenant))
+    return kept_count(member_count_key(tenant.pk), Membership.objects.all())
 
 
+@in_tenant_scope
 def audit_events(tenant, *, action="", actor="", since=None, until=None):
     """The tenant's audit log, newest first, filtered by action, actor e-mail and dates."""
-    events = AuditEvent.objects.for_tenant(tenant).select_related("actor")
+    events = AuditEvent.objects.select_related("actor")
     if action:
         events = events.filter(action__icontains=action)
     if actor:
@@ -136,10 +148,13 @@ def announcement_progress(announcement):
 
 
 def unfinished_announcement_ids(*, quiet_since):
-    """Announcements with recipients left to mail and no mail sent since `quiet_since`."""
+    """Announcements with recipients left to mail and no mail sent since `quiet_since`.
+
+    A beat sweep over every tenant."""
     busy = AnnouncementDelivery.objects.filter(sent_at__gte=quiet_since).values("announcement_id")
     return list(
-        Announcement.objects.filter(finished_at__isnull=True, created_at__lt=quiet_since)
+        Announcement.objects.unscoped()
+        .filter(finished_at__isnull=True, created_at__lt=quiet_since)
         .exclude(pk__in=busy)
         .values_list("pk", flat=True)
     )

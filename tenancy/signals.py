@@ -10,6 +10,6 @@ member_removed = Signal()
 
 @receiver(email_confirmed)
 def join_tenant_when_verified(sender, request, email_address, **kwargs):
-    from .services import join_tenant_of_verified_email
+    from .services.membership import join_tenant_of_verified_email
 
     join_tenant_of_verified_email(user=email_address.user, email=email_address.email)

@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from core.tasks import enqueue
 
-from . import services
 from .selectors import unfinished_announcement_ids
+from .services.announcements import send_announcement_batch
 
 ANNOUNCEMENT_BATCH = 200
 # Senders mailing one announcement side by side, each skipping the recipient another holds:
@@ -20,7 +20,7 @@ REQUEUE_GRACE = timedelta(minutes=2)
 def send_announcement(announcement_id):
     """Mail one batch, then queue the next one: progress shows as batches finish, and a
     retried or redelivered task skips everyone already mailed."""
-    remaining = services.send_announcement_batch(
+    remaining = send_announcement_batch(
         announcement_id=announcement_id, batch_size=ANNOUNCEMENT_BATCH
     )
     if remaining:

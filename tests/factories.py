@@ -4,7 +4,7 @@ import factory
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
-from tenancy.services import join_tenant_of_verified_email
+from tenancy.services.membership import join_tenant_of_verified_email
 
 PASSWORD = "correct-horse-battery-staple"
 

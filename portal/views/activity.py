@@ -10,10 +10,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from licensing.selectors import live_subscription
 from portal.access import admin_required
-from tenancy import services
 from tenancy.exceptions import TenancyError
 from tenancy.models import Announcement
 from tenancy.selectors import announcement_progress, audit_events
+from tenancy.services import announcements as services
 from tenancy.tasks import queue_announcement
 
 AUDIT_PER_PAGE = 50

@@ -16,11 +16,12 @@ from licensing import services as licences
 from licensing.exceptions import LicensingError
 from licensing.selectors import licence_holder_ids
 from portal.access import admin_required
-from tenancy import services
 from tenancy.exceptions import TenancyError
 from tenancy.forms import validate_person_name
 from tenancy.models import JoinRequest, Membership
 from tenancy.selectors import MEMBER_SORTS, members_page
+from tenancy.services import membership as services
+from tenancy.services.audit import record_audit
 
 PER_PAGE = 50
 # An admin inviting more people than this in an hour is more likely a script gone wrong.
@@ -197,7 +198,7 @@ def password_reset(request, pk):
     form = ResetPasswordForm(data={"email": user.email})
     if form.is_valid():
         form.save(request)
-        services.record_audit(
+        record_audit(
             tenant=request.tenant,
             actor=request.user,
             action="member.password_reset_sent",

@@ -10,9 +10,10 @@ from django.views.decorators.http import require_http_methods
 
 from licensing.selectors import live_subscription
 from portal.access import admin_required
-from tenancy import services
 from tenancy.exceptions import TenancyError
 from tenancy.models import Policy, Tenant
+from tenancy.services import membership as membership_services
+from tenancy.services import policies as policy_services
 
 NOT_FIXED = [("", gettext_lazy("Not fixed: each member decides"))]
 YES_NO = [*NOT_FIXED, ("true", gettext_lazy("Allowed")), ("false", gettext_lazy("Not allowed"))]
@@ -88,7 +89,7 @@ def policies(request):
         if request.POST.get("form") == "signup":
             signup_form = SignupModeForm(request.POST)
             if signup_form.is_valid():
-                services.set_signup_mode(
+                membership_services.set_signup_mode(
                     tenant=tenant, actor=request.user, mode=signup_form.cleaned_data["signup_mode"]
                 )
                 messages.success(request, _("The sign-up rule was saved."))
@@ -97,7 +98,7 @@ def policies(request):
             policy_form = PolicyForm(request.POST, max_cap=max_cap)
             if policy_form.is_valid():
                 try:
-                    services.set_policy(
+                    policy_services.set_policy(
                         tenant=tenant,
                         actor=request.user,
                         max_cap=max_cap,

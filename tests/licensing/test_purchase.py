@@ -24,11 +24,13 @@ from .conftest import (
 def assert_nothing_changed(tenant):
     tenant.refresh_from_db()
     assert tenant.state == Tenant.State.UNMANAGED
-    assert not Membership.objects.filter(tenant=tenant, role=Membership.Role.ADMIN).exists()
-    assert not Subscription.objects.exists()
+    assert (
+        not Membership.objects.unscoped().filter(tenant=tenant, role=Membership.Role.ADMIN).exists()
+    )
+    assert not Subscription.objects.unscoped().exists()
     assert not Licence.objects.exists()
     assert MeetingSettings.objects.filter(licensed_cap__isnull=False).count() == 0
-    assert DomainClaim.objects.filter(status=DomainClaim.Status.USED).count() == 0
+    assert DomainClaim.objects.unscoped().filter(status=DomainClaim.Status.USED).count() == 0
 
 
 @pytest.mark.django_db
@@ -58,20 +60,20 @@ def test_two_signups_buy_two_licences_and_the_buyer_becomes_admin(localstripe, c
     tenant = rob.membership.tenant
     tenant.refresh_from_db()
     assert tenant.state == Tenant.State.MANAGED
-    subscription = Subscription.objects.get(tenant=tenant)
+    subscription = Subscription.objects.unscoped().get(tenant=tenant)
     assert (subscription.quantity, subscription.plan) == (2, "essentials")
     assert subscription.stripe_subscription_id == stripe_subscription.id
     assert set(Licence.objects.values_list("user__email", flat=True)) == {
         "rob@contoso.com",
         "sara@contoso.com",
     }
-    roles = dict(Membership.objects.values_list("user__email", "role"))
+    roles = dict(Membership.objects.unscoped().values_list("user__email", "role"))
     assert roles == {"rob@contoso.com": "admin", "sara@contoso.com": "member"}
-    assert DomainClaim.objects.get(claimant=rob).status == DomainClaim.Status.USED
-    migration = SettingsMigration.objects.get()
+    assert DomainClaim.objects.unscoped().get(claimant=rob).status == DomainClaim.Status.USED
+    migration = SettingsMigration.objects.unscoped().get()
     assert (migration.members, migration.performed_by) == (2, rob)
     assert set(MeetingSettings.objects.values_list("licensed_cap", flat=True)) == {300}
-    event = AuditEvent.objects.get(action="tenant.upgraded")
+    event = AuditEvent.objects.unscoped().get(action="tenant.upgraded")
     assert event.after["licences"] == 2
     assert event.actor == rob
 
@@ -127,7 +129,7 @@ def test_meetings_entry_may_buy_premium(localstripe, contoso):
     assert stripe_subscription["items"]["data"][0]["plan"]["id"] == (
         "quorum-premium-eur-1250-month"
     )
-    assert Subscription.objects.get().plan == "premium"
+    assert Subscription.objects.unscoped().get().plan == "premium"
 
 
 @pytest.mark.django_db
@@ -145,7 +147,7 @@ def test_declined_card_changes_nothing(localstripe, contoso):
         buy(localstripe, rob, card=DECLINED_AT_CHARGE)
     assert [s.status for s in localstripe.subscriptions()] == []
     assert_nothing_changed(rob.membership.tenant)
-    purchase = Purchase.objects.get()
+    purchase = Purchase.objects.unscoped().get()
     assert purchase.state == Purchase.State.FAILED
     assert "declined" in purchase.error
 
@@ -175,7 +177,7 @@ def test_bank_authentication_required_changes_nothing(localstripe, contoso):
         buy(localstripe, rob, card=AUTHENTICATION_CARD)
     assert [s for s in localstripe.subscriptions() if s.status == "active"] == []
     assert_nothing_changed(rob.membership.tenant)
-    assert Purchase.objects.get().state == Purchase.State.REQUIRES_ACTION
+    assert Purchase.objects.unscoped().get().state == Purchase.State.REQUIRES_ACTION
 
 
 @pytest.mark.django_db
@@ -186,7 +188,7 @@ def test_a_declined_card_then_a_good_one_makes_one_subscription(localstripe, con
     purchase = buy(localstripe, rob)
     assert purchase.state == Purchase.State.SUCCEEDED
     assert [s.status for s in localstripe.subscriptions()] == ["active"]
-    assert Purchase.objects.count() == 1
+    assert Purchase.objects.unscoped().count() == 1
 
 
 @pytest.mark.django_db
@@ -206,7 +208,7 @@ def test_double_submit_makes_one_subscription(localstripe, contoso):
     assert first.pk == second.pk
     assert second.state == Purchase.State.SUCCEEDED
     assert len(localstripe.subscriptions()) == 1
-    assert Subscription.objects.count() == 1
+    assert Subscription.objects.unscoped().count() == 1
     assert Licence.objects.count() == 2
 
 
@@ -245,7 +247,7 @@ def test_retry_after_a_cut_off_finds_the_subscription_stripe_already_made(locals
     )
     assert done.state == Purchase.State.SUCCEEDED
     assert [s.id for s in localstripe.subscriptions()] == [earlier.id]
-    assert Subscription.objects.get().stripe_subscription_id == earlier.id
+    assert Subscription.objects.unscoped().get().stripe_subscription_id == earlier.id
 
 
 @pytest.mark.django_db
@@ -279,7 +281,7 @@ def test_no_step_4_without_a_verified_claim(localstripe):
     rob = member("rob@contoso.com")
     with pytest.raises(LicensingError, match=r"Confirm that you own contoso\.com"):
         start_purchase(buyer=rob, entry="admin")
-    assert not Purchase.objects.exists()
+    assert not Purchase.objects.unscoped().exists()
 
 
 @pytest.mark.django_db
@@ -373,6 +375,6 @@ def test_two_claimants_buying_at_once_make_one_subscription_and_one_admin(locals
     assert len({p.buyer_id for p in succeeded}) == 1
     assert all("already has an admin" in e.message for e in refused)
     assert [s.status for s in localstripe.subscriptions()] == ["active"]
-    assert Subscription.objects.count() == 1
-    assert Membership.objects.filter(role=Membership.Role.ADMIN).count() == 1
+    assert Subscription.objects.unscoped().count() == 1
+    assert Membership.objects.unscoped().filter(role=Membership.Role.ADMIN).count() == 1
     assert Licence.objects.count() == 2

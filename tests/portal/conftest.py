@@ -9,4 +9,4 @@ def managed_tenant(localstripe, domain, admin_name="Rob Martin", others=("sara",
     people = [member(f"{name}@{domain}", name=name.title()) for name in others]
     verified_claim(admin)
     buy(localstripe, admin)
-    return admin, people, Subscription.objects.get(tenant__domain=domain)
+    return admin, people, Subscription.objects.unscoped().get(tenant__domain=domain)

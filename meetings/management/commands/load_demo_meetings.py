@@ -5,7 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from core.scoping import tenant_scope
 from meetings import selectors, services
+from tenancy.selectors import tenant_of
 
 DEMO_SETTINGS = {
     "rob@contoso.test": {
@@ -47,7 +49,9 @@ class Command(BaseCommand):
         created = 0
         for email, title, days, hour, minutes in DEMO_MEETINGS:
             organiser = users[email]
-            if selectors.organised_meetings(organiser).filter(title=title).exists():
+            with tenant_scope(tenant_of(organiser)):
+                exists = selectors.organised_meetings(organiser).filter(title=title).exists()
+            if exists:
                 continue
             settings = selectors.meeting_settings_of(organiser)
             services.schedule_meeting(

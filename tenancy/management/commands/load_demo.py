@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from tenancy.services import join_tenant_of_verified_email
+from tenancy.services.membership import join_tenant_of_verified_email
 
 DEMO_PASSWORD = "quorum-demo-2026"  # noqa: S105 (demo data, printed to the user)
 DEMO_USERS = [

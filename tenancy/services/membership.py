@@ -1,0 +1,239 @@
+"""Who belongs to a tenant: joining on a verified address, invitations, join requests, roles,
+removals and the sign-up rule."""
+
+from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.counts import forget_count
+from core.scoping import in_tenant_scope, tenant_scope
+
+from ..email_domains import is_consumer_domain, normalise_domain
+from ..exceptions import InvalidDomainError, TenancyError
+from ..models import JoinRequest, Membership, Removal, Tenant, User
+from ..selectors import member_count_key, membership_of
+from ..signals import member_joined, member_removed
+from .audit import record_audit
+
+
+@transaction.atomic
+def join_tenant_of_verified_email(*, user: User, email: str) -> Membership | None:
+    """Make `user` a member of the tenant of `email`'s domain, now that the address is verified.
+
+    Creates the tenant on the first verified address at a domain. Idempotent: a user who is
+    already a member stays as they are (their 60-day clock is not restarted). At a managed
+    tenant the admins' sign-up rule applies: join (and get a free licence, see `member_joined`),
+    wait for approval (a JoinRequest), or be refused; someone an admin removed is not let back
+    in. Returns the membership, or None when the user does not become a member (consumer or
+    invalid domain, approval pending, refused, removed).
+    """
+    try:
+        domain = normalise_domain(email.rpartition("@")[2])
+    except InvalidDomainError:
+        return None
+    if is_consumer_domain(domain):
+        return None
+    tenant = _get_or_create_tenant(domain)
+    existing = membership_of(user)
+    if existing is not None:
+        return existing
+    with tenant_scope(tenant):
+        if tenant.is_managed:
+            if Removal.objects.filter(user=user).exists():
+                return None
+            if tenant.signup_mode == Tenant.SignupMode.REFUSED:
+                return None
+            if tenant.signup_mode == Tenant.SignupMode.APPROVAL:
+                JoinRequest.objects.get_or_create(user=user, defaults={"tenant": tenant})
+                return None
+        return _add_member(tenant=tenant, user=user, actor=None)
+
+
+def _add_member(*, tenant: Tenant, user: User, actor: User | None) -> Membership:
+    membership = Membership.objects.create(user=user, tenant=tenant, joined_at=timezone.now())
+    forget_count(member_count_key(tenant.pk))
+    if tenant.is_managed:
+        member_joined.send(sender=Membership, tenant=tenant, user=user, actor=actor)
+    return membership
+
+
+def _get_or_create_tenant(domain: str) -> Tenant:
+    # Two first sign-ups at a domain may race; the unique domain lets exactly one insert win.
+    try:
+        with transaction.atomic():
+            return Tenant.objects.get_or_create(domain=domain)[0]
+    except IntegrityError:
+        return Tenant.objects.get(domain=domain)
+
+
+# The admin centre's actions on people, roles and the sign-up rule of a managed tenant.
+
+
+def _membership_of(user: User, *, lock: bool = False) -> Membership:
+    memberships = Membership.objects.all()
+    if lock:
+        memberships = memberships.select_for_update()
+    membership = memberships.filter(user=user).first()
+    if membership is None:
+        raise TenancyError(
+            _("%(email)s is not a member of your organisation.") % {"email": user.email}
+        )
+    return membership
+
+
+def _refuse_losing_the_last_admin(membership: Membership) -> None:
+    # Locking every admin row makes two admins demoting each other at once wait for one
+    # another: one of them stays.
+    admins = list(
+        Membership.objects.filter(role=Membership.Role.ADMIN)
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
+    if membership.is_admin and admins == [membership.pk]:
+        raise TenancyError(
+            _("%(email)s is the last admin: name another admin first.")
+            % {"email": membership.user.email}
+        )
+
+
+@in_tenant_scope
+@transaction.atomic
+def set_member_role(*, tenant: Tenant, actor: User, user: User, role: str) -> Membership:
+    """Make a member an admin, or an admin a member again; a managed tenant keeps one admin."""
+    if role not in Membership.Role.values:
+        raise TenancyError(_("Unknown role."))
+    membership = _membership_of(user, lock=True)
+    if membership.role == role:
+        return membership
+    if role == Membership.Role.MEMBER:
+        _refuse_losing_the_last_admin(membership)
+    before = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    record_audit(
+        tenant=tenant,
+        actor=actor,
+        action="member.role_changed",
+        target=user.email,
+        before={"role": before},
+        after={"role": role},
+    )
+    return membership
+
+
+@in_tenant_scope
+@transaction.atomic
+def remove_member(*, tenant: Tenant, actor: User, user: User) -> None:
+    """Take a person out of the tenant: their licence is freed (by licensing, on
+    `member_removed`), their meetings stay theirs, and they cannot rejoin on their own."""
+    membership = _membership_of(user, lock=True)
+    _refuse_losing_the_last_admin(membership)
+    member_removed.send(sender=Membership, tenant=tenant, user=user, actor=actor)
+    before = {"role": membership.role, "joined_at": membership.joined_at.isoformat()}
+    membership.delete()
+    forget_count(member_count_key(tenant.pk))
+    Removal.objects.get_or_create(tenant=tenant, user=user, defaults={"removed_by": actor})
+    record_audit(
+        tenant=tenant, actor=actor, action="member.removed", target=user.email, before=before
+    )
+
+
+@in_tenant_scope
+@transaction.atomic
+def invite_member(*, tenant: Tenant, actor: User, email: str, name: str, base_url: str) -> User:
+    """Add a person by their address at the tenant's domain; they get an invitation to set a
+    password, and a licence when one is free (`member_joined`). Returns the new member."""
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+        domain = normalise_domain(email.rpartition("@")[2])
+    except (ValidationError, InvalidDomainError) as error:
+        raise TenancyError(_("Enter a valid e-mail address.")) from error
+    if domain != tenant.domain:
+        raise TenancyError(
+            _("Only addresses at %(domain)s can join your organisation.")
+            % {"domain": tenant.domain}
+        )
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None and membership_of(user) is not None:
+        raise TenancyError(_("%(email)s is already a member.") % {"email": email})
+    if user is None:
+        user = User.objects.create_user(email=email, name=name or email.partition("@")[0])
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    # The admin vouches for the address: the invitation link proves the person reads it.
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    JoinRequest.objects.filter(user=user).delete()
+    Removal.objects.filter(user=user).delete()
+    _add_member(tenant=tenant, user=user, actor=actor)
+    record_audit(tenant=tenant, actor=actor, action="member.invited", target=email)
+    invited = user
+    transaction.on_commit(
+        lambda: _send_invitation(tenant=tenant, actor=actor, user=invited, base_url=base_url)
+    )
+    return user
+
+
+def _send_invitation(*, tenant: Tenant, actor: User, user: User, base_url: str) -> None:
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={
+            "uidb36": user_pk_to_url_str(user),
+            "key": default_token_generator.make_token(user),
+        },
+    )
+    context = {"tenant": tenant, "admin": actor, "user": user, "link": base_url.rstrip("/") + path}
+    subject = render_to_string("tenancy/email/invitation_subject.txt", context).strip()
+    body = render_to_string("tenancy/email/invitation_message.txt", context)
+    EmailMessage(subject=subject, body=body, to=[user.email]).send()
+
+
+@in_tenant_scope
+@transaction.atomic
+def decide_join_request(*, tenant: Tenant, actor: User, user: User, approve: bool) -> None:
+    """An admin lets a waiting sign-up in (a member, with a licence when one is free) or not."""
+    request = JoinRequest.objects.select_for_update().filter(user=user).first()
+    if request is None:
+        raise TenancyError(_("%(email)s is not waiting to join.") % {"email": user.email})
+    request.delete()
+    if approve:
+        _add_member(tenant=tenant, user=user, actor=actor)
+    record_audit(
+        tenant=tenant,
+        actor=actor,
+        action="member.approved" if approve else "member.declined",
+        target=user.email,
+    )
+
+
+@in_tenant_scope
+@transaction.atomic
+def set_signup_mode(*, tenant: Tenant, actor: User, mode: str) -> Tenant:
+    """What happens to new sign-ups at the domain: join (licence if free), approval, refused."""
+    if mode not in Tenant.SignupMode.values:
+        raise TenancyError(_("Choose one of the sign-up rules offered."))
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    before = tenant.signup_mode
+    if before == mode:
+        return tenant
+    tenant.signup_mode = mode
+    tenant.save(update_fields=["signup_mode"])
+    record_audit(
+        tenant=tenant,
+        actor=actor,
+        action="tenant.signup_mode_changed",
+        target=tenant.domain,
+        before={"signup_mode": before},
+        after={"signup_mode": mode},
+    )
+    return tenant
