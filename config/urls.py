@@ -10,7 +10,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("meetings/", include("meetings.urls")),
-    path("domains/", include("domains.urls")),
     path("licensing/", include("licensing.urls")),
     path("stripe/webhook/", stripe_webhook, name="stripe_webhook"),
     path("upgrade/", include("wizard.urls")),
