@@ -3,6 +3,8 @@
 The service that changes what is counted forgets the count, so a person sees their own change
 at once; the expiry bounds what a change racing a recount can leave behind."""
 
+from typing import Any
+
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
@@ -10,9 +12,8 @@ from django.db.models import QuerySet
 KEEP_SECONDS = 60
 
 
-def kept_count(key: str, queryset: QuerySet) -> int:
-    count: int = cache.get_or_set(f"count:{key}", queryset.count, KEEP_SECONDS)
-    return count
+def kept_count(key: str, queryset: QuerySet[Any]) -> int:
+    return int(cache.get_or_set(f"count:{key}", queryset.count, KEEP_SECONDS) or 0)
 
 
 def forget_count(key: str) -> None:

@@ -1,6 +1,9 @@
 """The one error base of Quorum: a business rule refused an action, with a message for the user."""
 
-from django.utils.functional import Promise
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 class QuorumError(Exception):
@@ -8,9 +11,9 @@ class QuorumError(Exception):
 
     Subclasses may set a class-level `message` and be raised without arguments."""
 
-    message: str | Promise = ""
+    message: "str | StrPromise" = ""
 
-    def __init__(self, message: str | Promise | None = None) -> None:
+    def __init__(self, message: "str | StrPromise | None" = None) -> None:
         if message is not None:
             self.message = message
         super().__init__(str(self.message))

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
-from typing import Any
 
 from django.db import models
 
@@ -68,10 +67,10 @@ def in_scope_of[**P, R](argument: str) -> Callable[[Callable[P, R]], Callable[P,
     return decorate
 
 
-class TenantScopedManager(models.Manager):
+class TenantScopedManager[M: models.Model](models.Manager[M]):
     """Default manager of a model with a `tenant` foreign key: only the scope's tenant's rows."""
 
-    def get_queryset(self) -> models.QuerySet:
+    def get_queryset(self) -> models.QuerySet[M]:
         tenant_id = _current_tenant_id.get()
         if tenant_id is None:
             raise TenantScopeMissing(
@@ -80,15 +79,15 @@ class TenantScopedManager(models.Manager):
             )
         return super().get_queryset().filter(tenant_id=tenant_id)
 
-    def unscoped(self) -> models.QuerySet:
+    def unscoped(self) -> models.QuerySet[M]:
         """Every tenant's rows: say why at each call site."""
         queryset = super().get_queryset()
         # A related manager (tenant.memberships) keeps its own filter.
-        apply_relation: Callable[[models.QuerySet], Any] | None = getattr(
+        apply_relation: Callable[[models.QuerySet[M]], models.QuerySet[M]] | None = getattr(
             self, "_apply_rel_filters", None
         )
         return apply_relation(queryset) if apply_relation else queryset
 
-    def for_tenant(self, tenant: models.Model) -> models.QuerySet:
+    def for_tenant(self, tenant: models.Model) -> models.QuerySet[M]:
         """Transitional: `tenant`'s rows whatever the scope (call sites move to the scope)."""
         return self.unscoped().filter(tenant=tenant)

@@ -10,7 +10,7 @@ from kombu.exceptions import OperationalError
 logger = logging.getLogger(__name__)
 
 
-def enqueue(task: Task, *args: Any, **options: Any) -> AsyncResult | None:
+def enqueue(task: Task[Any, Any], *args: Any, **options: Any) -> AsyncResult[Any] | None:
     """Queue `task`; when the broker is unreachable, log it and go on.
 
     The work is never lost with the message: every task we queue has a beat job that re-queues

@@ -158,7 +158,7 @@ def _manual_check(*, claim, user, reset_backoff):
     if claim.claimant_id != user.pk:
         raise ClaimNotPendingError()
     now = timezone.now()
-    changes = {"last_manual_check_at": now, "next_check_at": now + CHECK_LEASE}
+    changes: dict[str, object] = {"last_manual_check_at": now, "next_check_at": now + CHECK_LEASE}
     if reset_backoff:
         changes["backoff_step"] = 0
     # One conditional update both rate-limits and takes the check: two clicks, or a click and

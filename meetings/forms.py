@@ -51,7 +51,8 @@ class MeetingForm(forms.Form):
         }
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
         if starts_at and ends_at:
             if ends_at <= starts_at:
@@ -66,8 +67,14 @@ class MeetingForm(forms.Form):
 
     def meeting_fields(self):
         """The cleaned values, as the services take them."""
-        fields = ("title", "starts_at", "duration_minutes", "lobby_bypass")
-        fields += ("anonymous_join_allowed", "recording_allowed")
+        fields = (
+            "title",
+            "starts_at",
+            "duration_minutes",
+            "lobby_bypass",
+            "anonymous_join_allowed",
+            "recording_allowed",
+        )
         return {field: self.cleaned_data[field] for field in fields}
 
 
@@ -83,8 +90,12 @@ class GuestJoinForm(forms.Form):
         return name
 
 
+def _time_zone_choices():
+    return [(name, name) for name in sorted(time_zone_names())]
+
+
 class MeetingSettingsForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(label=_("Time zone"))
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=_time_zone_choices)
 
     class Meta:
         model = MeetingSettings
@@ -100,7 +111,6 @@ class MeetingSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, fixed=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(name, name) for name in sorted(time_zone_names())]
         _fix_by_policy(self, fixed or {})
 
     def changed_values(self):

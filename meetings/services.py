@@ -1,7 +1,7 @@
 """Writes of meetings: each function is one business action, atomic, raising MeetingError."""
 
 from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, TextField, Value, When
+from django.db.models import Case, Exists, F, Field, OuterRef, TextField, Value, When
 from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
 from django.utils import timezone
@@ -233,7 +233,9 @@ def migrate_personal_settings(*, tenant, cap, tenant_defaults=None):
     if unknown:
         raise ValueError(f"No tenant default possible for: {sorted(unknown)}")
     for field, value in defaults.items():
-        defaults[field] = MeetingSettings._meta.get_field(field).clean(value, None)
+        model_field = MeetingSettings._meta.get_field(field)
+        assert isinstance(model_field, Field)  # TENANT_DEFAULT_FIELDS are concrete fields
+        defaults[field] = model_field.clean(value, None)
 
     members = Membership.objects.values("user_id")
     # Users get their row when they are created (meetings.apps), so only members inserted in

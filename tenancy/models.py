@@ -8,13 +8,13 @@ from django.utils.translation import gettext_lazy as _
 from core.scoping import TenantScopedManager
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def _create_user(self, email, password, **extra_fields):
         if not email:
             raise ValueError("An e-mail address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user: User = self.model(email=self.normalize_email(email).lower(), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -32,16 +32,17 @@ class UserManager(BaseUserManager):
 class User(AbstractUser):
     """A person; the e-mail address is the login. Tenancy comes from Membership, not from here."""
 
-    username = None
-    first_name = None
-    last_name = None
+    # The e-mail address and one name replace AbstractUser's username and name parts.
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
     email = models.EmailField(_("e-mail address"), unique=True)
     name = models.CharField(_("name"), max_length=150)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["name"]
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc,assignment]  # AbstractUser's needs a username
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]

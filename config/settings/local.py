@@ -28,7 +28,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 
 # Static files are served from the apps (runserver, live_server); collectstatic is for production.
-STATIC_ROOT = None
+STATIC_ROOT = None  # type: ignore[assignment]
 
 # localstripe, started by scripts/run-dev.sh on 127.0.0.1:8420.
 STRIPE_API_BASE = env("STRIPE_API_BASE", "http://127.0.0.1:8420")

@@ -36,4 +36,4 @@ STORAGES = {
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", f"quorum-test-{os.getpid()}")
 
 # Static files are served from the apps (runserver, live_server); collectstatic is for production.
-STATIC_ROOT = None
+STATIC_ROOT = None  # type: ignore[assignment]
