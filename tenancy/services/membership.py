@@ -77,26 +77,27 @@ def _get_or_create_tenant(domain: str) -> Tenant:
 # The admin centre's actions on people, roles and the sign-up rule of a managed tenant.
 
 
-def _membership_of(user: User, *, lock: bool = False) -> Membership:
-    memberships = Membership.objects.all()
-    if lock:
-        memberships = memberships.select_for_update()
-    membership = memberships.filter(user=user).first()
+def _locked_membership_of(user: User) -> tuple[Membership, list[int]]:
+    """The user's membership and the ids of the tenant's admins, every one of those rows locked.
+
+    Always in one order, the admins by id, then the member: two admins demoting or removing
+    each other at once then wait for one another instead of deadlocking, and the second sees
+    what the first changed."""
+    admins = list(
+        Membership.objects.filter(role=Membership.Role.ADMIN)
+        .select_for_update()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    membership = Membership.objects.select_for_update().filter(user=user).first()
     if membership is None:
         raise TenancyError(
             _("%(email)s is not a member of your organisation.") % {"email": user.email}
         )
-    return membership
+    return membership, admins
 
 
-def _refuse_losing_the_last_admin(membership: Membership) -> None:
-    # Locking every admin row makes two admins demoting each other at once wait for one
-    # another: one of them stays.
-    admins = list(
-        Membership.objects.filter(role=Membership.Role.ADMIN)
-        .select_for_update()
-        .values_list("pk", flat=True)
-    )
+def _refuse_losing_the_last_admin(membership: Membership, admins: list[int]) -> None:
     if membership.is_admin and admins == [membership.pk]:
         raise TenancyError(
             _("%(email)s is the last admin: name another admin first.")
@@ -110,11 +111,11 @@ def set_member_role(*, tenant: Tenant, actor: User, user: User, role: str) -> Me
     """Make a member an admin, or an admin a member again; a managed tenant keeps one admin."""
     if role not in Membership.Role.values:
         raise TenancyError(_("Unknown role."))
-    membership = _membership_of(user, lock=True)
+    membership, admins = _locked_membership_of(user)
     if membership.role == role:
         return membership
     if role == Membership.Role.MEMBER:
-        _refuse_losing_the_last_admin(membership)
+        _refuse_losing_the_last_admin(membership, admins)
     before = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
@@ -134,8 +135,8 @@ def set_member_role(*, tenant: Tenant, actor: User, user: User, role: str) -> Me
 def remove_member(*, tenant: Tenant, actor: User, user: User) -> None:
     """Take a person out of the tenant: their licence is freed (by licensing, on
     `member_removed`), their meetings stay theirs, and they cannot rejoin on their own."""
-    membership = _membership_of(user, lock=True)
-    _refuse_losing_the_last_admin(membership)
+    membership, admins = _locked_membership_of(user)
+    _refuse_losing_the_last_admin(membership, admins)
     member_removed.send(sender=Membership, tenant=tenant, user=user, actor=actor)
     before = {"role": membership.role, "joined_at": membership.joined_at.isoformat()}
     membership.delete()
@@ -165,10 +166,21 @@ def invite_member(*, tenant: Tenant, actor: User, email: str, name: str, base_ur
     user = User.objects.filter(email__iexact=email).first()
     if user is not None and membership_of(user) is not None:
         raise TenancyError(_("%(email)s is already a member.") % {"email": email})
+    name = name.strip() or email.partition("@")[0]
+    proven = (
+        user is not None
+        and EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+    )
     if user is None:
-        user = User.objects.create_user(email=email, name=name or email.partition("@")[0])
+        user = User.objects.create_user(email=email, name=name)
+    if not proven:
+        # Whoever made an unverified account at this address never proved the mailbox: their
+        # password and name must not come with the admin's vouching (account pre-hijacking).
+        # The invitee sets a password through the invitation link, which proves the mailbox;
+        # the new password hash also ends every session the old one had.
+        user.name = name
         user.set_unusable_password()
-        user.save(update_fields=["password"])
+        user.save(update_fields=["name", "password"])
     # The admin vouches for the address: the invitation link proves the person reads it.
     EmailAddress.objects.update_or_create(
         user=user, email=email, defaults={"verified": True, "primary": True}

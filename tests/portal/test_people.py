@@ -277,3 +277,56 @@ def test_a_bad_sign_up_rule_is_refused(admin_client, contoso):
 def test_signing_in_with_the_password_of_a_member(contoso):
     _rob, (sara,), _subscription = contoso
     assert Client().login(email=sara.email, password=PASSWORD)
+
+
+def test_an_invitation_never_activates_credentials_the_invitee_did_not_set(
+    admin_client, contoso, localstripe, django_capture_on_commit_callbacks
+):
+    """Account pre-hijacking: someone signs up first as the new hire, with their own password
+    and name, and cannot sign in (unverified). The admin's invitation must not let them in."""
+    attacker = Client()
+    attacker.post(
+        reverse("account_signup"),
+        {
+            "name": "Mallory",
+            "email": "new.hire@contoso.com",
+            "password1": "Attacker-Pass-1357",
+            "password2": "Attacker-Pass-1357",
+        },
+    )
+    hijacked = User.objects.get(email="new.hire@contoso.com")
+    assert not EmailAddress.objects.get(user=hijacked).verified
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            reverse("portal:invite"), {"email": "new.hire@contoso.com", "name": "Nia"}
+        )
+    invited = User.objects.get(email="new.hire@contoso.com")
+    assert invited.pk == hijacked.pk  # linked, never duplicated
+    assert Membership.objects.unscoped().filter(user=invited).exists()
+    assert invited.name == "Nia"
+    assert not invited.has_usable_password()
+    assert not Client().login(email="new.hire@contoso.com", password="Attacker-Pass-1357")
+    signed_in = attacker.post(
+        reverse("account_login"),
+        {"login": "new.hire@contoso.com", "password": "Attacker-Pass-1357"},
+    )
+    assert "_auth_user_id" not in attacker.session
+    assert signed_in.status_code == 200  # the form again, with its error
+    [invitation] = mail.outbox
+    assert "Mallory" not in invitation.body
+    assert "Nia" in invitation.body
+
+
+def test_an_invitation_keeps_the_credentials_of_a_proven_address(
+    admin_client, contoso, localstripe
+):
+    """Someone removed earlier had proved their mailbox: inviting them back keeps their
+    password and name."""
+    _rob, [sara], _subscription = contoso
+    act(admin_client, sara, "remove")
+    admin_client.post(reverse("portal:invite"), {"email": "sara@contoso.com", "name": "Other"})
+    sara.refresh_from_db()
+    assert Membership.objects.unscoped().filter(user=sara).exists()
+    assert sara.name == "Sara"
+    assert Client().login(email="sara@contoso.com", password=PASSWORD)

@@ -139,3 +139,44 @@ def test_seats_removed_while_assigned_never_go_below_assigned(localstripe, recor
         assigned=assigned,
         stripe_quantity=stripe_quantity,
     )
+
+
+@pytest.mark.parametrize("action", ["demote", "remove"])
+def test_two_admins_demoting_or_removing_each_other_at_once(localstripe, action, record_figure):
+    """Locks are taken in one order: both get an answer (no deadlock, no 500) and one admin
+    always remains."""
+    from tenancy.exceptions import TenancyError
+    from tenancy.services.membership import remove_member, set_member_role
+    from tests.portal.conftest import managed_tenant
+
+    rob, [sara], subscription = managed_tenant(localstripe, "contoso.com")
+    tenant = subscription.tenant
+    set_member_role(tenant=tenant, actor=rob, user=sara, role=Membership.Role.ADMIN)
+    outcomes = []
+    for _round in range(5):
+        if action == "demote":
+            calls = [
+                (set_member_role, {"tenant": tenant, "actor": a, "user": b, "role": "member"})
+                for a, b in ((rob, sara), (sara, rob))
+            ]
+        else:
+            calls = [
+                (remove_member, {"tenant": tenant, "actor": a, "user": b})
+                for a, b in ((rob, sara), (sara, rob))
+            ]
+        results = run_at_once(calls)
+        refused = [r for r in results if isinstance(r, TenancyError)]
+        assert not [r for r in results if isinstance(r, Exception) and r not in refused], results
+        assert len(refused) == 1
+        admins = Membership.objects.unscoped().filter(tenant=tenant, role="admin")
+        assert admins.count() == 1
+        outcomes.append(str(refused[0].message))
+        # Restore two admins for the next round.
+        survivor = admins.get().user
+        other = sara if survivor == rob else rob
+        if action == "remove":
+            from tenancy.services.membership import invite_member
+
+            invite_member(tenant=tenant, actor=survivor, email=other.email, name="", base_url="/")
+        set_member_role(tenant=tenant, actor=survivor, user=other, role=Membership.Role.ADMIN)
+    record_figure(rounds=5, deadlocks=0, errors=0, one_admin_left=True)
