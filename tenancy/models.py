@@ -249,13 +249,16 @@ class Announcement(models.Model):
 
 class AnnouncementDelivery(models.Model):
     """One recipient of an announcement; `sent_at` is set in the transaction that sent the mail,
-    so a retried task skips everyone already mailed."""
+    so a retried task skips everyone already mailed. A mail the server refused for good (an
+    unknown mailbox, say) gets `failed_at` and its reason instead, and is never tried again."""
 
     announcement = models.ForeignKey(
         Announcement, on_delete=models.CASCADE, related_name="deliveries"
     )
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(max_length=255, blank=True, db_default="")
 
     class Meta:
         constraints = [
@@ -268,8 +271,8 @@ class AnnouncementDelivery(models.Model):
             # The sender's next recipient, in one index step however many were mailed before.
             models.Index(
                 fields=["announcement", "id"],
-                condition=models.Q(sent_at__isnull=True),
-                name="delivery_unsent",
+                condition=models.Q(sent_at__isnull=True, failed_at__isnull=True),
+                name="delivery_pending",
             ),
         ]
 

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 
 from core.counts import kept_count
 from core.scoping import in_tenant_scope
@@ -141,10 +141,25 @@ def audit_events(tenant, *, action="", actor="", since=None, until=None):
     return events
 
 
+@dataclass
+class Progress:
+    mailed: int
+    failed: int
+    total: int
+
+    @property
+    def finished(self):
+        return self.mailed + self.failed == self.total
+
+
 def announcement_progress(announcement):
-    """(mailed, total) recipients of an announcement."""
-    deliveries = announcement.deliveries
-    return deliveries.filter(sent_at__isnull=False).count(), deliveries.count()
+    """How many recipients of an announcement were mailed, refused for good, and in all."""
+    counts = announcement.deliveries.aggregate(
+        mailed=Count("pk", filter=Q(sent_at__isnull=False)),
+        failed=Count("pk", filter=Q(failed_at__isnull=False)),
+        total=Count("pk"),
+    )
+    return Progress(**counts)
 
 
 def unfinished_announcement_ids(*, quiet_since):

@@ -75,12 +75,27 @@ class AnnouncementForm(forms.Form):
         initial="all",
     )
     user = forms.TypedMultipleChoiceField(
-        required=False, coerce=int, widget=forms.MultipleHiddenInput
+        required=False,
+        coerce=int,
+        widget=forms.MultipleHiddenInput,
+        error_messages={
+            "invalid_choice": gettext_lazy("Only members of your organisation can be chosen.")
+        },
     )
 
     def __init__(self, *args, member_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].choices = [(pk, pk) for pk in member_ids]
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("recipients") == "selected"
+            and not data.get("user")
+            and not self.has_error("user")
+        ):
+            self.add_error("user", gettext_lazy("Choose at least one member."))
+        return data
 
 
 def _default_announcement(request):
@@ -107,7 +122,7 @@ def _default_announcement(request):
 def announce(request):
     """Compose, preview, then send: nothing is sent before the admin saw the preview."""
     selected = request.POST.getlist("user") or request.GET.getlist("user")
-    member_ids = [int(pk) for pk in selected if pk.isdigit()]
+    member_ids = [int(pk) for pk in selected if pk.isdigit() and len(pk) < 19]
     if request.method == "GET":
         initial = {
             **_default_announcement(request),
@@ -165,7 +180,7 @@ def announce(request):
 def announcement(request, pk):
     """Progress of one announcement; the page polls itself (htmx) until everyone is mailed."""
     item = get_object_or_404(Announcement.objects.for_tenant(request.tenant), pk=pk)
-    mailed, total = announcement_progress(item)
+    progress = announcement_progress(item)
     template = (
         "portal/_announcement_progress.html"
         if request.headers.get("HX-Request")
@@ -174,5 +189,5 @@ def announcement(request, pk):
     return render(
         request,
         template,
-        {"portal_section": "announcements", "announcement": item, "mailed": mailed, "total": total},
+        {"portal_section": "announcements", "announcement": item, "progress": progress},
     )

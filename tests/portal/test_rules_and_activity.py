@@ -10,9 +10,11 @@ from django.utils import timezone
 from meetings.exceptions import GuestJoinRefusedError, MeetingFullError
 from meetings.models import Meeting
 from meetings.services import join_meeting, schedule_meeting
+from tenancy.exceptions import TenancyError
 from tenancy.models import Announcement, AnnouncementDelivery, AuditEvent, Policy
+from tenancy.selectors import announcement_progress
 from tenancy.services.announcements import create_announcement, send_announcement_batch
-from tenancy.tasks import send_announcement
+from tenancy.tasks import requeue_unfinished_announcements, send_announcement
 from tests.factories import member
 
 
@@ -120,24 +122,123 @@ def test_announcement_preview_then_send(admin_client, contoso, django_capture_on
     announcement = Announcement.objects.unscoped().get()
     assert sent["Location"] == reverse("portal:announcement", kwargs={"pk": announcement.pk})
     progress = admin_client.get(sent["Location"])
-    assert progress.context["total"] == 2
+    assert progress.context["progress"].total == 2
 
 
 def test_announcement_to_selected_members(admin_client, contoso):
     _rob, (sara,), _subscription = contoso
+    selected = {"subject": "Hi", "body": "Sara only", "recipients": "selected", "step": "send"}
+    admin_client.post(reverse("portal:announce"), {**selected, "user": [sara.pk]})
+    deliveries = AnnouncementDelivery.objects.all()
+    assert [d.user_id for d in deliveries] == [sara.pk]
+
+
+@pytest.mark.parametrize(
+    "chosen",
+    [
+        [],  # "the selected members" with nobody selected
+        ["outsider"],  # another tenant's member
+        ["sara", "outsider"],
+        ["999999"],  # nobody's id
+        ["not-a-number"],
+    ],
+)
+def test_announcement_to_a_bad_selection_is_refused_and_writes_nothing(
+    admin_client, contoso, chosen
+):
+    _rob, (sara,), _subscription = contoso
     outsider = member("eve@fabrikam.com")
-    admin_client.post(
+    ids = {"sara": sara.pk, "outsider": outsider.pk}
+    response = admin_client.post(
         reverse("portal:announce"),
         {
             "subject": "Hi",
-            "body": "Sara only",
+            "body": "Hello",
             "recipients": "selected",
-            "user": [sara.pk, outsider.pk],
+            "user": [ids.get(name, name) for name in chosen],
             "step": "send",
         },
     )
-    deliveries = AnnouncementDelivery.objects.all()
-    assert [d.user_id for d in deliveries] == [sara.pk]
+    assert response.status_code in (200, 400)  # the form again, with its message
+    assert not Announcement.objects.unscoped().exists()
+    assert not AnnouncementDelivery.objects.exists()
+    page = response.content.decode()
+    assert "Choose at least one member" in page or "Only members" in page or "Select" in page
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("Hi\r\nBcc: everyone@example.com", "Hello"),
+        ("Hi\nthere", "Hello"),
+        ("Hi\x00", "Hello"),
+        ("Hi", "Hello\x00world"),
+        ("Hi\x1b[31m", "Hello"),
+    ],
+)
+def test_control_characters_are_refused_when_the_announcement_is_written(contoso, subject, body):
+    rob, _people, subscription = contoso
+    with pytest.raises(TenancyError, match="control characters"):
+        create_announcement(tenant=subscription.tenant, actor=rob, subject=subject, body=body)
+    assert not Announcement.objects.unscoped().exists()
+
+
+def test_line_breaks_and_tabs_in_the_body_are_kept(contoso):
+    rob, _people, subscription = contoso
+    announcement = create_announcement(
+        tenant=subscription.tenant, actor=rob, subject="Hi", body="Line one\r\n\tLine two"
+    )
+    assert announcement.body == "Line one\r\n\tLine two"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mail_refused_for_good_is_marked_failed_counted_and_never_retried(
+    localstripe, mailbox, settings
+):
+    """A recipient the mail server refuses (550) and an old announcement whose subject cannot
+    be a header: each delivery fails once, is shown, and the announcement finishes."""
+    from tests.portal.conftest import managed_tenant
+
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": mailbox.port},
+        }
+    }
+    rob, people, _subscription = managed_tenant(
+        localstripe, "contoso.com", others=["p0", "p1", "p2"]
+    )
+    mailbox.refused = {people[1].email}
+    announcement = create_announcement(
+        tenant=rob.membership.tenant, actor=rob, subject="Moved", body="Hello"
+    )
+    assert send_announcement_batch(announcement_id=announcement.pk, batch_size=10) == 0
+    assert send_announcement_batch(announcement_id=announcement.pk, batch_size=10) == 0
+    [failed] = AnnouncementDelivery.objects.filter(failed_at__isnull=False)
+    assert failed.user == people[1]
+    assert failed.failure.startswith("550")
+    assert sorted(a for m in mailbox.messages for a in m["to"]) == sorted(
+        [rob.email, people[0].email, people[2].email]
+    )
+    announcement.refresh_from_db()
+    assert announcement.finished_at is not None
+    rob_client = Client()
+    rob_client.force_login(rob)
+    page = rob_client.get(reverse("portal:announcement", kwargs={"pk": announcement.pk}))
+    assert page.context["progress"] == announcement_progress(announcement)
+    assert (page.context["progress"].mailed, page.context["progress"].failed) == (3, 1)
+    assert 'data-testid="failed"' in page.content.decode()
+    assert requeue_unfinished_announcements() == 0
+
+    # Written before control characters were refused: every delivery fails, once.
+    legacy = Announcement.objects.unscoped().create(
+        tenant=rob.membership.tenant, author=rob, subject="Hi\r\nBcc: x@example.com", body="b"
+    )
+    AnnouncementDelivery.objects.create(announcement=legacy, user=rob)
+    assert send_announcement_batch(announcement_id=legacy.pk, batch_size=10) == 0
+    assert AnnouncementDelivery.objects.get(announcement=legacy).failed_at is not None
+    legacy.refresh_from_db()
+    assert legacy.finished_at is not None
 
 
 @pytest.mark.django_db(transaction=True)
