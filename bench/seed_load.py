@@ -23,7 +23,7 @@ def seed(count, password):
 
     from bench.stripe_card import confirm_card
     from domains.models import DomainClaim
-    from licensing.services import purchase_seats, start_purchase
+    from licensing.services.purchase import purchase_seats, start_purchase
     from tenancy.models import Membership
     from tenancy.services.membership import join_tenant_of_verified_email
 

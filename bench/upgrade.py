@@ -25,7 +25,7 @@ def main(members):
     from bench.seed import seed_tenant
     from bench.stripe_card import confirm_card
     from domains.models import DomainClaim
-    from licensing.services import purchase_seats, start_purchase
+    from licensing.services.purchase import purchase_seats, start_purchase
     from tenancy.models import Membership
 
     suffix = f"{members}-{int(time.time())}.bench"

@@ -3,15 +3,13 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from config.views import healthz
-from licensing.views import stripe_webhook
 
 urlpatterns = [
     path("", include("tenancy.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("meetings/", include("meetings.urls")),
-    path("licensing/", include("licensing.urls")),
-    path("stripe/webhook/", stripe_webhook, name="stripe_webhook"),
+    path("stripe/", include("licensing.urls")),
     path("upgrade/", include("wizard.urls")),
     path("admin/", include("portal.urls")),
     path("django-admin/", admin.site.urls),

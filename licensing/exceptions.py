@@ -1,16 +1,53 @@
-class LicensingError(Exception):
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.errors import QuorumError
+
+
+class LicensingError(QuorumError):
     """A licensing rule refused an action; `message` is shown to the user."""
 
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+
+class NotAMemberError(LicensingError):
+    message = gettext_lazy("Only verified members of an organisation can buy licences.")
 
 
 class PaymentError(LicensingError):
-    """Stripe did not take the payment (declined, authentication needed, unreachable).
+    """The one error of the Stripe gateway: Stripe did not take the payment, or could not be
+    reached. Each cause has its own sentence for the user.
 
-    `state` is what the purchase attempt records: failed, or requires_action."""
+    `needs_authentication`: the bank asks the buyer to authenticate (3-D Secure)."""
 
-    def __init__(self, message, state="failed"):
+    def __init__(self, message: str, *, needs_authentication: bool = False) -> None:
         super().__init__(message)
-        self.state = state
+        self.needs_authentication = needs_authentication
+
+    @classmethod
+    def declined(cls, reason: str | None) -> "PaymentError":
+        return cls(
+            _("Your card was declined (%(reason)s). Nothing was charged; try another card.")
+            % {"reason": reason or _("no reason given")}
+        )
+
+    @classmethod
+    def unreachable(cls) -> "PaymentError":
+        return cls(
+            _(
+                "We could not complete the payment with our payment provider. Please try again "
+                "in a moment: you will never be charged twice."
+            )
+        )
+
+    @classmethod
+    def authentication_needed(cls) -> "PaymentError":
+        return cls(
+            _(
+                "Your bank asks you to authenticate this payment. Nothing was charged: please "
+                "confirm the card with your bank in the card form, or use another card."
+            ),
+            needs_authentication=True,
+        )
+
+
+class InvalidStripeEvent(LicensingError):
+    """A webhook request that is not a well-formed event signed with our webhook secret."""

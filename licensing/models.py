@@ -43,10 +43,34 @@ class Purchase(models.Model):
         return f"Purchase {self.pk} of {self.tenant} ({self.state})"
 
 
+class SubscriptionStatus(models.TextChoices):
+    """Stripe's subscription statuses, spelt as Stripe spells them."""
+
+    INCOMPLETE = "incomplete", _("Incomplete")
+    INCOMPLETE_EXPIRED = "incomplete_expired", _("Expired before the first payment")
+    TRIALING = "trialing", _("Trial")
+    ACTIVE = "active", _("Active")
+    PAST_DUE = "past_due", _("Payment failed")
+    UNPAID = "unpaid", _("Unpaid")
+    CANCELED = "canceled", _("Cancelled")
+    PAUSED = "paused", _("Paused")
+
+
+# Licences work while a subscription is live; PAID: the money is in; ENDED: none will come.
+LIVE_STATUSES = (
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.TRIALING,
+    SubscriptionStatus.PAST_DUE,
+)
+
+
 class Subscription(models.Model):
     """A tenant's paid subscription, kept in step with Stripe by the purchase and webhooks."""
 
-    LIVE_STATUSES = ("active", "trialing", "past_due")
+    Status = SubscriptionStatus
+    LIVE_STATUSES = LIVE_STATUSES
+    PAID = (Status.ACTIVE, Status.TRIALING)
+    ENDED = (Status.CANCELED, Status.UNPAID, Status.INCOMPLETE_EXPIRED)
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="subscriptions")
     purchase = models.OneToOneField(
@@ -54,7 +78,7 @@ class Subscription(models.Model):
     )
     plan = models.CharField(max_length=16, choices=PLAN_CHOICES)
     quantity = models.PositiveIntegerField()
-    status = models.CharField(max_length=32)
+    status = models.CharField(max_length=32, choices=Status.choices)
     stripe_customer_id = models.CharField(max_length=255)
     stripe_subscription_id = models.CharField(max_length=255, unique=True)
     stripe_item_id = models.CharField(max_length=255, blank=True)
@@ -70,7 +94,7 @@ class Subscription(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant"],
-                condition=models.Q(status__in=("active", "trialing", "past_due")),
+                condition=models.Q(status__in=LIVE_STATUSES),
                 name="one_live_subscription_per_tenant",
             )
         ]

@@ -1,29 +1,34 @@
+from dataclasses import asdict
+from typing import Any
+
+from django.db.models import QuerySet
+
 from core.counts import kept_count
 from core.scoping import in_tenant_scope
-from tenancy.models import Membership
+from tenancy.models import Membership, Tenant, User
 
-from .gateway import stripe_client
+from . import gateway
 from .models import Licence, Purchase, Subscription
 
 
 @in_tenant_scope
-def seat_holders(tenant):
+def seat_holders(tenant: Tenant) -> QuerySet[Membership]:
     """The verified members of a tenant, who each get a licence at the upgrade."""
     return Membership.objects.all().select_related("user").order_by("user__name", "user__email")
 
 
 @in_tenant_scope
-def count_seats(tenant):
+def count_seats(tenant: Tenant) -> int:
     return Membership.objects.all().count()
 
 
 @in_tenant_scope
-def live_subscription(tenant):
+def live_subscription(tenant: Tenant) -> Subscription | None:
     return Subscription.objects.all().filter(status__in=Subscription.LIVE_STATUSES).first()
 
 
 @in_tenant_scope
-def open_purchase(*, tenant, buyer):
+def open_purchase(*, tenant: Tenant, buyer: User) -> Purchase | None:
     """The buyer's latest unfinished purchase attempt for this tenant, if any."""
     return (
         Purchase.objects.all()
@@ -34,7 +39,7 @@ def open_purchase(*, tenant, buyer):
     )
 
 
-def licence_holder_ids(tenant, user_ids):
+def licence_holder_ids(tenant: Tenant, user_ids: list[int]) -> set[int]:
     """Which of `user_ids` hold a licence of the tenant's live subscription."""
     return set(
         Licence.objects.filter(
@@ -45,11 +50,11 @@ def licence_holder_ids(tenant, user_ids):
     )
 
 
-def assigned_count_key(subscription_id):
+def assigned_count_key(subscription_id: int) -> str:
     return f"licences:{subscription_id}"
 
 
-def licence_counts(subscription, *, kept=False):
+def licence_counts(subscription: Subscription, *, kept: bool = False) -> dict[str, int]:
     """Bought, assigned and free licences of a subscription; `kept`: the assigned count may be
     a minute old unless a licence was assigned or freed since (for the dashboard)."""
     assigned = (
@@ -64,10 +69,7 @@ def licence_counts(subscription, *, kept=False):
     }
 
 
-def invoices_of(subscription):
-    """The customer's invoices from Stripe, newest first, as plain dicts."""
-    listing = stripe_client().v1.invoices.list(
-        params={"customer": subscription.stripe_customer_id, "limit": 24}
-    )
-    invoices = [invoice.to_dict() for invoice in listing.data]
-    return sorted(invoices, key=lambda invoice: invoice["created"], reverse=True)
+def invoices_of(subscription: Subscription) -> list[dict[str, Any]]:
+    """The customer's invoices from Stripe, newest first, as plain dicts named as Stripe names
+    their fields. Raises PaymentError when Stripe cannot be reached."""
+    return [asdict(invoice) for invoice in gateway.invoices_of(subscription.stripe_customer_id)]

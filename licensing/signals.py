@@ -8,7 +8,7 @@ from tenancy.signals import member_joined, member_removed
 
 from .exceptions import LicensingError
 from .selectors import licence_holder_ids
-from .services import assign_licence, unassign_licence
+from .services.seats import assign_licence, unassign_licence
 
 
 @receiver(member_joined)

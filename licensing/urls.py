@@ -1,3 +1,8 @@
+from django.urls import path
+
+from .views import stripe_webhook
+
 app_name = "licensing"
 
-urlpatterns = []
+# Included under /stripe/ by config: Stripe and localstripe are registered with /stripe/webhook/.
+urlpatterns = [path("webhook/", stripe_webhook, name="stripe_webhook")]

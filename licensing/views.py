@@ -1,23 +1,19 @@
-import stripe
-from django.conf import settings
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .services import process_stripe_event
+from .exceptions import InvalidStripeEvent
+from .gateway import construct_webhook_event
+from .services.webhooks import process_stripe_event
 
 
 @csrf_exempt  # Stripe cannot send our CSRF token; its signature is checked instead.
 @require_POST
-def stripe_webhook(request):
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Stripe's events: refused with 400 unless signed with STRIPE_WEBHOOK_SECRET."""
     try:
-        event = stripe.Webhook.construct_event(
-            request.body,
-            request.headers.get("Stripe-Signature", ""),
-            settings.STRIPE_WEBHOOK_SECRET,
-        )
-    except (ValueError, stripe.SignatureVerificationError):
-        return HttpResponseBadRequest("Invalid Stripe webhook: bad payload or signature.")
-    process_stripe_event(event=event.to_dict())
+        event = construct_webhook_event(request.body, request.headers.get("Stripe-Signature", ""))
+    except InvalidStripeEvent as error:
+        return HttpResponseBadRequest(error.message)
+    process_stripe_event(event=event)
     return HttpResponse("ok")

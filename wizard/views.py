@@ -9,15 +9,16 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.money import from_cents
 from domains import selectors as claims
 from domains import services as claim_services
 from domains.exceptions import DomainsError, ManagedTenantError
-from licensing import services as purchase_services
 from licensing.exceptions import LicensingError
 from licensing.gateway import card_form_csp
 from licensing.models import PLAN_CHOICES
 from licensing.plans import plan_by_key, plans_for_entry
 from licensing.selectors import live_subscription, seat_holders
+from licensing.services.purchase import purchase_seats, start_purchase
 
 # Where the user came from (the launcher's Admin tile or the Upgrade button of meetings) is
 # kept for the whole run, so that every step leads back there.
@@ -175,7 +176,7 @@ def _purchase_page(request, *, claim, purchase=None, notice=None, confirm=None, 
 
     Each showing opens (or resumes) the purchase attempt with a fresh SetupIntent."""
     try:
-        purchase, client_secret = purchase_services.start_purchase(
+        purchase, client_secret = start_purchase(
             buyer=request.user, entry=request.session.get(ENTRY_SESSION_KEY, "admin")
         )
     except LicensingError as error:
@@ -183,7 +184,11 @@ def _purchase_page(request, *, claim, purchase=None, notice=None, confirm=None, 
         return redirect("wizard:start")
     holders = seat_holders(request.tenant)
     plans = [
-        {"plan": plan, "price": plan.amount / 100, "total": plan.total(purchase.seats) / 100}
+        {
+            "plan": plan,
+            "price": from_cents(plan.amount),
+            "total": from_cents(plan.total(purchase.seats)),
+        }
         for plan in plans_for_entry(purchase.entry)
     ]
     response = render(
@@ -233,7 +238,7 @@ def buy(request):
             request, claim=claim, notice=_("The purchase form was incomplete."), status=400
         )
     try:
-        purchase = purchase_services.purchase_seats(
+        purchase = purchase_seats(
             buyer=request.user,
             purchase_id=form.cleaned_data["purchase"],
             plan_key=form.cleaned_data["plan"],
@@ -248,7 +253,7 @@ def buy(request):
         confirm = {
             "purchase": purchase,
             "plan": plan,
-            "total": plan.total(purchase.seats) / 100,
+            "total": from_cents(plan.total(purchase.seats)),
             "shown": form.cleaned_data["seats"],
             "setup_intent": form.cleaned_data["setup_intent"],
         }
@@ -272,6 +277,6 @@ def done(request):
             step=5,
             subscription=subscription,
             plan=subscription.plan_details,
-            total=subscription.plan_details.total(subscription.quantity) / 100,
+            total=from_cents(subscription.plan_details.total(subscription.quantity)),
         ),
     )

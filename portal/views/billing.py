@@ -2,23 +2,22 @@
 
 from datetime import UTC, datetime
 
-import stripe
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from licensing import services
-from licensing.exceptions import LicensingError
+from licensing.exceptions import LicensingError, PaymentError
 from licensing.plans import ENTRY_PLANS, plan_by_key
 from licensing.selectors import invoices_of, licence_counts, live_subscription
+from licensing.services import seats
 from portal.access import admin_required
 
 
 class SeatCountForm(forms.Form):
     quantity = forms.IntegerField(
-        label=_("Number of licences"), min_value=1, max_value=services.MAX_SEATS
+        label=_("Number of licences"), min_value=1, max_value=seats.MAX_SEATS
     )
 
 
@@ -48,7 +47,7 @@ def licences(request):
     status = 200
     if request.method == "POST":
         quantity = form.cleaned_data["quantity"] if form.is_valid() else None
-        if quantity and _act(request, services.change_seat_count, quantity=quantity):
+        if quantity and _act(request, seats.change_seat_count, quantity=quantity):
             messages.success(
                 request, _("Your organisation now has %(n)d licences.") % {"n": quantity}
             )
@@ -76,12 +75,12 @@ def subscription(request):
         if action == "change_plan":
             plan_form = PlanForm(request.POST)
             if plan_form.is_valid() and _act(
-                request, services.change_plan, plan_key=plan_form.cleaned_data["plan"]
+                request, seats.change_plan, plan_key=plan_form.cleaned_data["plan"]
             ):
                 messages.success(request, _("Your plan was changed."))
                 return redirect("portal:subscription")
         elif action in ("cancel", "undo_cancel"):
-            if _act(request, services.set_cancel_at_period_end, cancel=action == "cancel"):
+            if _act(request, seats.set_cancel_at_period_end, cancel=action == "cancel"):
                 messages.success(
                     request,
                     _("Your subscription will end at the end of the paid period.")
@@ -115,6 +114,6 @@ def _invoices(request, subscription):
             }
             for invoice in invoices_of(subscription)
         ]
-    except stripe.StripeError:  # an unreachable Stripe must not break the page
+    except PaymentError:  # an unreachable Stripe must not break the page
         messages.warning(request, _("Invoices cannot be shown right now; try again later."))
         return []

@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from licensing import services as licences
 from licensing.exceptions import LicensingError
 from licensing.selectors import licence_holder_ids
+from licensing.services import seats as licences
 from portal.access import admin_required
 from tenancy.exceptions import TenancyError
 from tenancy.forms import validate_person_name

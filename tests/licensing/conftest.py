@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from domains.models import DomainClaim
-from licensing.services import purchase_seats, start_purchase
+from licensing.services.purchase import purchase_seats, start_purchase
 from tests.factories import member
 
 GOOD_CARD = "4242424242424242"

@@ -7,7 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from domains.models import DomainClaim
 from licensing.exceptions import LicensingError, PaymentError
 from licensing.models import Licence, Purchase, SettingsMigration, Subscription
-from licensing.services import purchase_seats, start_purchase, sync_stripe_plans
+from licensing.services.catalogue import sync_stripe_plans
+from licensing.services.purchase import purchase_seats, start_purchase
 from meetings.models import MeetingSettings
 from tenancy.models import AuditEvent, Membership, Tenant
 from tests.factories import member

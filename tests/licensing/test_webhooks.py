@@ -57,7 +57,7 @@ def subscription(localstripe, contoso):
 
 
 def test_the_webhook_url_is_the_documented_one():
-    assert reverse("stripe_webhook") == URL
+    assert reverse("licensing:stripe_webhook") == URL
 
 
 @pytest.mark.django_db

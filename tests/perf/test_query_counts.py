@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from bench.pages import admin_page_paths
 from bench.seed import seed_tenant
 from licensing.models import Licence
-from licensing.services import purchase_seats, start_purchase
+from licensing.services.purchase import purchase_seats, start_purchase
 from meetings.models import MeetingSettings
 from tenancy.models import Membership, User
 from tests.licensing.conftest import GOOD_CARD, verified_claim

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from licensing.exceptions import LicensingError
 from licensing.models import Licence, Subscription
-from licensing.services import assign_licence, change_seat_count, unassign_licence
+from licensing.services.seats import assign_licence, change_seat_count, unassign_licence
 from meetings.models import MeetingSettings
 from tenancy.models import AuditEvent
 from tenancy.services.membership import remove_member

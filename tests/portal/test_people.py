@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from licensing.models import Licence
-from licensing.services import change_seat_count
+from licensing.services.seats import change_seat_count
 from meetings.models import Meeting
 from meetings.services import schedule_meeting
 from tenancy.models import AuditEvent, JoinRequest, Membership, Removal, Tenant

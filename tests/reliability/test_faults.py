@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from licensing.exceptions import PaymentError
 from licensing.models import Purchase, Subscription
-from licensing.services import purchase_seats, start_purchase
+from licensing.services.purchase import purchase_seats, start_purchase
 from tenancy.models import AnnouncementDelivery, Membership, Tenant
 from tenancy.services.announcements import create_announcement
 from tenancy.tasks import send_announcement

@@ -10,13 +10,8 @@ from domains.models import DomainClaim
 from domains.services import start_claim
 from licensing.exceptions import LicensingError
 from licensing.models import Licence, Purchase, Subscription
-from licensing.services import (
-    assign_licence,
-    change_seat_count,
-    purchase_seats,
-    start_purchase,
-    unassign_licence,
-)
+from licensing.services.purchase import purchase_seats, start_purchase
+from licensing.services.seats import assign_licence, change_seat_count, unassign_licence
 from meetings.exceptions import MeetingFullError
 from meetings.models import Participant
 from meetings.services import join_meeting, schedule_meeting

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from licensing.services import sync_stripe_plans
+from licensing.services.catalogue import sync_stripe_plans
 
 
 class Command(BaseCommand):

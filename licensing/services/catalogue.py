@@ -1,0 +1,30 @@
+"""The catalogue in Stripe: one product and one per-seat monthly plan per Quorum plan."""
+
+from django.utils import translation
+
+from licensing import gateway
+from licensing.plans import Plan, all_plans
+
+
+def sync_stripe_plans() -> list[tuple[Plan, bool]]:
+    """Create, or find, a Stripe product and per-seat monthly plan for each plan of the catalogue.
+
+    Idempotent: plans have fixed ids derived from their price. Returns [(plan, created)]."""
+    products = gateway.quorum_products()
+    results = []
+    for plan in all_plans():
+        product_id = products.get(plan.key)
+        if product_id is None:
+            with translation.override("en"):
+                name = str(plan.name)
+            product_id = gateway.create_product(name=name, plan_key=plan.key)
+        created = not gateway.plan_exists(plan.stripe_plan_id)
+        if created:
+            gateway.create_plan(
+                plan_id=plan.stripe_plan_id,
+                product_id=product_id,
+                amount=plan.amount,
+                currency=plan.currency,
+            )
+        results.append((plan, created))
+    return results
