@@ -1,15 +1,14 @@
 """The audit log (read-only) and "tell your users" announcements."""
 
-from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from licensing.selectors import live_subscription
 from portal.access import admin_required
+from portal.forms import AnnouncementForm, AuditFilter
 from tenancy import services
 from tenancy.exceptions import TenancyError
 from tenancy.models import Announcement
@@ -17,20 +16,6 @@ from tenancy.selectors import announcement_progress, audit_events
 from tenancy.tasks import queue_announcement
 
 AUDIT_PER_PAGE = 50
-
-
-class AuditFilter(forms.Form):
-    action = forms.CharField(label=gettext_lazy("Action"), required=False, max_length=64)
-    actor = forms.CharField(label=gettext_lazy("Who (e-mail)"), required=False, max_length=254)
-    since = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    page = forms.IntegerField(
-        required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput
-    )
 
 
 @admin_required
@@ -60,27 +45,6 @@ def audit(request):
         "query": query.urlencode(),
     }
     return render(request, "portal/audit.html", context, status=200 if form.is_valid() else 400)
-
-
-class AnnouncementForm(forms.Form):
-    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=200)
-    body = forms.CharField(label=gettext_lazy("Message"), max_length=10_000, widget=forms.Textarea)
-    recipients = forms.ChoiceField(
-        label=gettext_lazy("To"),
-        choices=[
-            ("all", gettext_lazy("Every member")),
-            ("selected", gettext_lazy("The selected members")),
-        ],
-        widget=forms.RadioSelect,
-        initial="all",
-    )
-    user = forms.TypedMultipleChoiceField(
-        required=False, coerce=int, widget=forms.MultipleHiddenInput
-    )
-
-    def __init__(self, *args, member_ids=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["user"].choices = [(pk, pk) for pk in member_ids]
 
 
 def _default_announcement(request):

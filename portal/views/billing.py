@@ -3,7 +3,6 @@
 from datetime import UTC, datetime
 
 import stripe
-from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -11,23 +10,9 @@ from django.views.decorators.http import require_http_methods
 
 from licensing import services
 from licensing.exceptions import LicensingError
-from licensing.plans import ENTRY_PLANS, plan_by_key
 from licensing.selectors import invoices_of, licence_counts, live_subscription
 from portal.access import admin_required
-
-
-class SeatCountForm(forms.Form):
-    quantity = forms.IntegerField(
-        label=_("Number of licences"), min_value=1, max_value=services.MAX_SEATS
-    )
-
-
-class PlanForm(forms.Form):
-    plan = forms.ChoiceField(
-        label=_("Plan"),
-        choices=[(key, plan_by_key(key).name) for key in ENTRY_PLANS["meetings"]],
-        widget=forms.RadioSelect,
-    )
+from portal.forms import PlanForm, SeatCountForm
 
 
 def _act(request, action, **kwargs):

@@ -3,7 +3,6 @@
 import csv
 
 from allauth.account.forms import ResetPasswordForm
-from django import forms
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, StreamingHttpResponse
@@ -16,30 +15,15 @@ from licensing import services as licences
 from licensing.exceptions import LicensingError
 from licensing.selectors import licence_holder_ids
 from portal.access import admin_required
+from portal.forms import InviteForm, MemberFilter
 from tenancy import services
 from tenancy.exceptions import TenancyError
-from tenancy.forms import validate_person_name
 from tenancy.models import JoinRequest, Membership
-from tenancy.selectors import MEMBER_SORTS, members_page
+from tenancy.selectors import members_page
 
 PER_PAGE = 50
 # An admin inviting more people than this in an hour is more likely a script gone wrong.
 INVITATIONS_PER_HOUR = 50
-
-
-class MemberFilter(forms.Form):
-    q = forms.CharField(required=False, max_length=254)
-    sort = forms.ChoiceField(required=False, choices=[(key, key) for key in MEMBER_SORTS])
-    # Pages continue from a member (tenancy.selectors.members_page): their user id.
-    after = forms.IntegerField(required=False, min_value=1)
-    before = forms.IntegerField(required=False, min_value=1)
-
-
-class InviteForm(forms.Form):
-    email = forms.EmailField(label=gettext_lazy("E-mail address"), max_length=254)
-    name = forms.CharField(
-        label=gettext_lazy("Name"), max_length=150, validators=[validate_person_name]
-    )
 
 
 @admin_required
