@@ -217,12 +217,12 @@ def test_invitation_refuses_other_addresses(admin_client, contoso, email):
 
 
 def test_invitations_are_rate_limited(admin_client, contoso, settings):
-    from portal.views import people
+    from portal.views import users
 
-    for index in range(people.INVITATIONS_PER_HOUR + 1):
+    for index in range(users.INVITATIONS_PER_HOUR + 1):
         admin_client.post(reverse("portal:invite"), {"email": f"x{index}@contoso.com", "name": "X"})
     assert Membership.objects.filter(user__email__startswith="x").count() == (
-        people.INVITATIONS_PER_HOUR
+        users.INVITATIONS_PER_HOUR
     )
     assert any("Too many invitations" in m for m in messages_of(admin_client))
 

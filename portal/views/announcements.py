@@ -1,4 +1,4 @@
-"""The audit log (read-only) and "tell your users" announcements."""
+""" "Tell your users": compose, preview and send an announcement, then follow its mailing."""
 
 from django.contrib import messages
 from django.db import transaction
@@ -8,43 +8,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from licensing.selectors import live_subscription
 from portal.access import admin_required
-from portal.forms import AnnouncementForm, AuditFilter
+from portal.forms import AnnouncementForm
 from tenancy import services
 from tenancy.exceptions import TenancyError
 from tenancy.models import Announcement
-from tenancy.selectors import announcement_progress, audit_events
+from tenancy.selectors import announcement_progress
 from tenancy.tasks import queue_announcement
-
-AUDIT_PER_PAGE = 50
-
-
-@admin_required
-@require_GET
-def audit(request):
-    form = AuditFilter(request.GET)
-    values = form.cleaned_data if form.is_valid() else {}
-    page = values.get("page") or 1
-    start = (page - 1) * AUDIT_PER_PAGE
-    events = list(
-        audit_events(
-            request.tenant,
-            action=values.get("action") or "",
-            actor=values.get("actor") or "",
-            since=values.get("since"),
-            until=values.get("until"),
-        )[start : start + AUDIT_PER_PAGE + 1]
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "portal_section": "audit",
-        "form": form,
-        "events": events[:AUDIT_PER_PAGE],
-        "page": page,
-        "has_next": len(events) > AUDIT_PER_PAGE,
-        "query": query.urlencode(),
-    }
-    return render(request, "portal/audit.html", context, status=200 if form.is_valid() else 400)
 
 
 def _default_announcement(request):

@@ -1,4 +1,4 @@
-"""Licences and subscription pages: reads from licensing, writes through licensing.services."""
+"""The subscription page: plan, cancellation and invoices, written through licensing.services."""
 
 from datetime import UTC, datetime
 
@@ -10,9 +10,9 @@ from django.views.decorators.http import require_http_methods
 
 from licensing import services
 from licensing.exceptions import LicensingError
-from licensing.selectors import invoices_of, licence_counts, live_subscription
+from licensing.selectors import invoices_of, live_subscription
 from portal.access import admin_required
-from portal.forms import PlanForm, SeatCountForm
+from portal.forms import PlanForm
 
 
 def _act(request, action, **kwargs):
@@ -23,32 +23,6 @@ def _act(request, action, **kwargs):
         messages.error(request, error.message)
         return False
     return True
-
-
-@admin_required
-@require_http_methods(["GET", "POST"])
-def licences(request):
-    subscription = live_subscription(request.tenant)
-    form = SeatCountForm(request.POST or None, initial={"quantity": subscription.quantity})
-    status = 200
-    if request.method == "POST":
-        quantity = form.cleaned_data["quantity"] if form.is_valid() else None
-        if quantity and _act(request, services.change_seat_count, quantity=quantity):
-            messages.success(
-                request, _("Your organisation now has %(n)d licences.") % {"n": quantity}
-            )
-            return redirect("portal:licences")
-        status = 400
-    subscription.refresh_from_db()
-    context = {
-        "portal_section": "licences",
-        "subscription": subscription,
-        "plan": subscription.plan_details,
-        "counts": licence_counts(subscription),
-        "form": form,
-        "holders": subscription.licences.select_related("user").order_by("user__name")[:50],
-    }
-    return render(request, "portal/licences.html", context, status=status)
 
 
 @admin_required

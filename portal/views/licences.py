@@ -1,0 +1,45 @@
+"""The licences page: how many are bought and assigned, and buying more or fewer."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from licensing import services
+from licensing.exceptions import LicensingError
+from licensing.selectors import licence_counts, live_subscription
+from portal.access import admin_required
+from portal.forms import SeatCountForm
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def licences(request):
+    subscription = live_subscription(request.tenant)
+    form = SeatCountForm(request.POST or None, initial={"quantity": subscription.quantity})
+    status = 200
+    if request.method == "POST":
+        quantity = form.cleaned_data["quantity"] if form.is_valid() else None
+        if quantity:
+            try:
+                services.change_seat_count(
+                    tenant=request.tenant, actor=request.user, quantity=quantity
+                )
+            except LicensingError as error:  # shown on the page with the number asked for
+                messages.error(request, error.message)
+            else:
+                messages.success(
+                    request, _("Your organisation now has %(n)d licences.") % {"n": quantity}
+                )
+                return redirect("portal:licences")
+        status = 400
+    subscription.refresh_from_db()
+    context = {
+        "portal_section": "licences",
+        "subscription": subscription,
+        "plan": subscription.plan_details,
+        "counts": licence_counts(subscription),
+        "form": form,
+        "holders": subscription.licences.select_related("user").order_by("user__name")[:50],
+    }
+    return render(request, "portal/licences.html", context, status=status)
