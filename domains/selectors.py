@@ -1,4 +1,4 @@
-from tenancy.models import Membership
+from tenancy.models import Membership, Tenant
 
 from .dnscheck import token_in
 from .models import DomainClaim
@@ -19,6 +19,17 @@ def latest_claim(*, tenant, claimant):
         DomainClaim.objects.for_tenant(tenant)
         .filter(claimant=claimant)
         .select_related("tenant", "claimant")
+        .first()
+    )
+
+
+def used_claim(tenant: Tenant) -> DomainClaim | None:
+    """The claim whose confirmed domain was used to buy the tenant's licences, with its
+    claimant, or None."""
+    return (
+        DomainClaim.objects.for_tenant(tenant)
+        .filter(status=DomainClaim.Status.USED)
+        .select_related("claimant")
         .first()
     )
 

@@ -1,3 +1,5 @@
+from django.db.models import QuerySet
+
 from core.counts import kept_count
 from tenancy.models import Membership
 
@@ -46,6 +48,11 @@ def licence_holder_ids(tenant, user_ids):
             user_id__in=user_ids,
         ).values_list("user_id", flat=True)
     )
+
+
+def licence_holders(subscription: Subscription, *, limit: int) -> QuerySet[Licence]:
+    """The first `limit` licences of the subscription with their holders, by name."""
+    return subscription.licences.select_related("user").order_by("user__name")[:limit]
 
 
 def assigned_count_key(subscription_id):

@@ -1,10 +1,18 @@
 from dataclasses import dataclass
 
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from core.counts import kept_count
 
-from .models import Announcement, AnnouncementDelivery, AuditEvent, Membership
+from .models import (
+    Announcement,
+    AnnouncementDelivery,
+    AuditEvent,
+    JoinRequest,
+    Membership,
+    Policy,
+    Tenant,
+)
 
 
 def membership_of(user):
@@ -106,6 +114,36 @@ def _strictly_beyond(field, descending, value, *, forward):
     return beyond
 
 
+def member_of_tenant(tenant: Tenant, *, user_id: int) -> Membership | None:
+    """The membership (with its user) of `user_id` in the tenant, or None: another tenant's
+    people are not found."""
+    return (
+        Membership.objects.for_tenant(tenant).select_related("user").filter(user_id=user_id).first()
+    )
+
+
+def members_by_email(tenant: Tenant) -> QuerySet[Membership]:
+    """Every member of the tenant with their user, by e-mail address."""
+    return Membership.objects.for_tenant(tenant).select_related("user").order_by("user__email")
+
+
+def pending_join_requests(tenant: Tenant) -> QuerySet[JoinRequest]:
+    """The people waiting for an admin to let them join, oldest first."""
+    return JoinRequest.objects.for_tenant(tenant).select_related("user")
+
+
+def join_request_of(tenant: Tenant, *, user_id: int) -> JoinRequest | None:
+    """The request of `user_id` to join the tenant, or None."""
+    return pending_join_requests(tenant).filter(user_id=user_id).first()
+
+
+def policy_of(tenant: Tenant | None) -> Policy | None:
+    """The tenant's Policy, or None when its admin never set one (nothing is fixed)."""
+    if tenant is None:
+        return None
+    return Policy.objects.for_tenant(tenant).first()
+
+
 def member_count_key(tenant_id):
     return f"members:{tenant_id}"
 
@@ -127,6 +165,11 @@ def audit_events(tenant, *, action="", actor="", since=None, until=None):
     if until:
         events = events.filter(created_at__date__lte=until)
     return events
+
+
+def announcement_of(tenant: Tenant, *, pk: int) -> Announcement | None:
+    """One announcement of the tenant, or None (another tenant's is not found)."""
+    return Announcement.objects.for_tenant(tenant).filter(pk=pk).first()
 
 
 def announcement_progress(announcement):

@@ -2,7 +2,8 @@
 
 from django.contrib import messages
 from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -11,8 +12,7 @@ from portal.access import admin_required
 from portal.forms import AnnouncementForm
 from tenancy import services
 from tenancy.exceptions import TenancyError
-from tenancy.models import Announcement
-from tenancy.selectors import announcement_progress
+from tenancy.selectors import announcement_of, announcement_progress
 from tenancy.tasks import queue_announcement
 
 
@@ -97,7 +97,9 @@ def announce(request):
 @require_GET
 def announcement(request, pk):
     """Progress of one announcement; the page polls itself (htmx) until everyone is mailed."""
-    item = get_object_or_404(Announcement.objects.for_tenant(request.tenant), pk=pk)
+    item = announcement_of(request.tenant, pk=pk)
+    if item is None:
+        raise Http404("No such announcement.")
     mailed, total = announcement_progress(item)
     template = (
         "portal/_announcement_progress.html"

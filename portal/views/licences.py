@@ -7,18 +7,19 @@ from django.views.decorators.http import require_http_methods
 
 from licensing import services
 from licensing.exceptions import LicensingError
-from licensing.selectors import licence_counts, live_subscription
+from licensing.selectors import licence_counts, licence_holders, live_subscription
 from portal.access import admin_required
 from portal.forms import SeatCountForm
+
+HOLDERS_LISTED = 50
 
 
 @admin_required
 @require_http_methods(["GET", "POST"])
 def licences(request):
-    subscription = live_subscription(request.tenant)
-    form = SeatCountForm(request.POST or None, initial={"quantity": subscription.quantity})
-    status = 200
+    form, status = None, 200
     if request.method == "POST":
+        form = SeatCountForm(request.POST)
         quantity = form.cleaned_data["quantity"] if form.is_valid() else None
         if quantity:
             try:
@@ -33,13 +34,15 @@ def licences(request):
                 )
                 return redirect("portal:licences")
         status = 400
-    subscription.refresh_from_db()
+    subscription = live_subscription(request.tenant)  # read after the change, if any
+    if form is None:
+        form = SeatCountForm(initial={"quantity": subscription.quantity})
     context = {
         "portal_section": "licences",
         "subscription": subscription,
         "plan": subscription.plan_details,
         "counts": licence_counts(subscription),
         "form": form,
-        "holders": subscription.licences.select_related("user").order_by("user__name")[:50],
+        "holders": licence_holders(subscription, limit=HOLDERS_LISTED),
     }
     return render(request, "portal/licences.html", context, status=status)

@@ -10,7 +10,7 @@ from portal.access import admin_required
 from portal.forms import PolicyForm, SignupModeForm
 from tenancy import services
 from tenancy.exceptions import TenancyError
-from tenancy.models import Policy
+from tenancy.selectors import policy_of
 
 
 @admin_required
@@ -18,7 +18,7 @@ from tenancy.models import Policy
 def policies(request):
     tenant = request.tenant
     max_cap = live_subscription(tenant).plan_details.meeting_cap
-    policy = Policy.objects.for_tenant(tenant).first()
+    policy = policy_of(tenant)
     policy_form = PolicyForm(initial=PolicyForm.initial_for(policy), max_cap=max_cap)
     signup_form = SignupModeForm(initial={"signup_mode": tenant.signup_mode})
     status = 200

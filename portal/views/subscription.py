@@ -28,8 +28,7 @@ def _act(request, action, **kwargs):
 @admin_required
 @require_http_methods(["GET", "POST"])
 def subscription(request):
-    current = live_subscription(request.tenant)
-    plan_form = PlanForm(initial={"plan": current.plan})
+    plan_form = None
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "change_plan":
@@ -50,7 +49,9 @@ def subscription(request):
                 return redirect("portal:subscription")
         else:
             messages.error(request, _("Unknown action."))
-    current.refresh_from_db()
+    current = live_subscription(request.tenant)  # read after the change, if any
+    if plan_form is None:
+        plan_form = PlanForm(initial={"plan": current.plan})
     context = {
         "portal_section": "subscription",
         "subscription": current,

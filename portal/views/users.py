@@ -6,7 +6,7 @@ from allauth.account.forms import ResetPasswordForm
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -16,10 +16,11 @@ from licensing.exceptions import LicensingError
 from licensing.selectors import licence_holder_ids
 from portal.access import admin_required
 from portal.forms import InviteForm, MemberFilter
+from portal.selectors import members_for_export
 from tenancy import services
 from tenancy.exceptions import TenancyError
-from tenancy.models import JoinRequest, Membership
-from tenancy.selectors import members_page
+from tenancy.models import Membership
+from tenancy.selectors import join_request_of, member_of_tenant, members_page, pending_join_requests
 
 PER_PAGE = 50
 # An admin inviting more people than this in an hour is more likely a script gone wrong.
@@ -48,7 +49,7 @@ def users(request):
         "sort": sort,
         "page": page,
         "invite_form": InviteForm(),
-        "join_requests": JoinRequest.objects.for_tenant(request.tenant).select_related("user"),
+        "join_requests": pending_join_requests(request.tenant),
     }
     return render(request, "portal/users.html", context, status=200 if filters.is_valid() else 400)
 
@@ -57,10 +58,7 @@ def users(request):
 @require_GET
 def users_csv(request):
     """Every member, streamed, so that 100,000 rows never sit in memory at once."""
-    memberships = (
-        Membership.objects.for_tenant(request.tenant).select_related("user").order_by("user__email")
-    )
-    holders = licence_holder_ids(request.tenant, memberships.values_list("user_id", flat=True))
+    rows = members_for_export(request.tenant)
 
     class Echo:
         def write(self, value):
@@ -71,13 +69,13 @@ def users_csv(request):
 
     def lines():
         yield writer.writerow(header)
-        for membership in memberships.iterator(chunk_size=2000):
+        for membership, licensed in rows:
             user = membership.user
             yield writer.writerow(
                 [
                     _csv_safe(user.name),
                     user.email,
-                    _("yes") if user.pk in holders else _("no"),
+                    _("yes") if licensed else _("no"),
                     membership.get_role_display(),
                     membership.joined_at.isoformat(),
                     user.last_login.isoformat() if user.last_login else "",
@@ -125,9 +123,9 @@ def invite(request):
 
 def _member(request, pk):
     """A member of the admin's own tenant, else 404: another tenant's people are not found."""
-    membership = get_object_or_404(
-        Membership.objects.for_tenant(request.tenant).select_related("user"), user_id=pk
-    )
+    membership = member_of_tenant(request.tenant, user_id=pk)
+    if membership is None:
+        raise Http404("No such member.")
     return membership.user
 
 
@@ -200,9 +198,9 @@ def password_reset(request, pk):
 def join_request(request, pk, decision):
     if decision not in ("approve", "decline"):
         raise Http404("Unknown decision.")
-    request_row = get_object_or_404(
-        JoinRequest.objects.for_tenant(request.tenant).select_related("user"), user_id=pk
-    )
+    request_row = join_request_of(request.tenant, user_id=pk)
+    if request_row is None:
+        raise Http404("No such request to join.")
     try:
         services.decide_join_request(
             tenant=request.tenant,

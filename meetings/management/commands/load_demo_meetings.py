@@ -49,7 +49,7 @@ class Command(BaseCommand):
             organiser = users[email]
             if selectors.organised_meetings(organiser).filter(title=title).exists():
                 continue
-            settings = selectors.meeting_settings_of(organiser)
+            settings = services.ensure_meeting_settings(user=organiser)
             services.schedule_meeting(
                 organiser=organiser,
                 title=title,
