@@ -1,13 +1,11 @@
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.errors import QuorumError
 
-class DomainsError(Exception):
+
+class DomainsError(QuorumError):
     """A business rule of domain claims refused an action; `message` is shown to the user."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 class NoTenantError(DomainsError):

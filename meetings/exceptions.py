@@ -1,16 +1,13 @@
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.errors import QuorumError
 
-class MeetingError(Exception):
+
+class MeetingError(QuorumError):
     """A business rule of meetings refused an action; `message` is shown to the user."""
 
     message = _("This action is not possible.")
-
-    def __init__(self, message=None):
-        if message is not None:
-            self.message = message
-        super().__init__(str(self.message))
 
 
 class NoTenantError(MeetingError):

@@ -1,9 +1,8 @@
-class TenancyError(Exception):
-    """A business rule of tenancy refused an action; the message is shown to the user."""
+from core.errors import QuorumError
 
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+
+class TenancyError(QuorumError):
+    """A business rule of tenancy refused an action; the message is shown to the user."""
 
 
 class InvalidDomainError(TenancyError):

@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "tenancy.middleware.TenantMiddleware",
+    "core.middleware.QuorumErrorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

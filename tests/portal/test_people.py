@@ -269,3 +269,16 @@ def test_a_bad_sign_up_rule_is_refused(admin_client, contoso):
 def test_signing_in_with_the_password_of_a_member(contoso):
     _rob, (sara,), _subscription = contoso
     assert Client().login(email=sara.email, password=PASSWORD)
+
+
+def test_a_refused_action_goes_back_to_the_page_with_its_message(admin_client, contoso):
+    rob, _people, _subscription = contoso
+    users_page = "http://testserver" + reverse("portal:users") + "?sort=email"
+    response = admin_client.post(
+        reverse("portal:user_action", kwargs={"pk": rob.pk, "action": "revoke_admin"}),
+        headers={"Referer": users_page},
+    )
+    assert (response.status_code, response["Location"]) == (302, users_page)
+    page = admin_client.get(response["Location"]).content.decode()
+    assert 'class="message error">rob@contoso.com is the last admin' in page
+    assert Membership.objects.get(user=rob).role == "admin"
