@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from licensing.plans import ENTRY_PLANS, plan_by_key
 from licensing.services import MAX_SEATS
 from tenancy.forms import validate_person_name
-from tenancy.models import Policy, Tenant
+from tenancy.models import Announcement, Policy, Tenant
 from tenancy.selectors import MEMBER_SORTS
 
 
@@ -115,8 +115,10 @@ class AuditFilter(forms.Form):
 
 
 class AnnouncementForm(forms.Form):
-    subject = forms.CharField(label=_("Subject"), max_length=200)
-    body = forms.CharField(label=_("Message"), max_length=10_000, widget=forms.Textarea)
+    subject = forms.CharField(label=_("Subject"), max_length=Announcement.SUBJECT_MAX_LENGTH)
+    body = forms.CharField(
+        label=_("Message"), max_length=Announcement.BODY_MAX_LENGTH, widget=forms.Textarea
+    )
     recipients = forms.ChoiceField(
         label=_("To"),
         choices=[("all", _("Every member")), ("selected", _("The selected members"))],

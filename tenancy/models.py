@@ -225,12 +225,15 @@ class Removal(models.Model):
 class Announcement(models.Model):
     """ "Tell your users": one mail to every member, or to the selected ones."""
 
+    SUBJECT_MAX_LENGTH = 200
+    BODY_MAX_LENGTH = 10_000
+
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="announcements")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    subject = models.CharField(_("subject"), max_length=200)
-    body = models.TextField(_("message"), max_length=10_000)
+    subject = models.CharField(_("subject"), max_length=SUBJECT_MAX_LENGTH)
+    body = models.TextField(_("message"), max_length=BODY_MAX_LENGTH)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 

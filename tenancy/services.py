@@ -297,7 +297,7 @@ def create_announcement(*, tenant, actor, subject, body, user_ids=None):
     subject, body = (subject or "").strip(), (body or "").strip()
     if not subject or not body:
         raise TenancyError(_("An announcement needs a subject and a message."))
-    if len(subject) > 200 or len(body) > 10_000:
+    if len(subject) > Announcement.SUBJECT_MAX_LENGTH or len(body) > Announcement.BODY_MAX_LENGTH:
         raise TenancyError(_("The subject or the message is too long."))
     recipients = Membership.objects.for_tenant(tenant)
     if user_ids is not None:

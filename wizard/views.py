@@ -1,5 +1,7 @@
 """The upgrade wizard's pages. They own no business rules: they call domains and licensing."""
 
+from datetime import timedelta
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -9,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.money import from_cents
 from domains import selectors as claims
 from domains import services as claim_services
 from domains.exceptions import DomainsError, ManagedTenantError
@@ -57,6 +60,7 @@ def _claim_context(request, claim, **extra):
         others=others,
         seen=claims.seen_records_explained(claim),
         admins=claims.tenant_admins(claim.tenant),
+        claim_window_hours=claim_services.CLAIM_WINDOW // timedelta(hours=1),
         dev_dns=settings.DEBUG,
         **extra,
     )
@@ -183,7 +187,11 @@ def _purchase_page(request, *, claim, purchase=None, notice=None, confirm=None, 
         return redirect("wizard:start")
     holders = seat_holders(request.tenant)
     plans = [
-        {"plan": plan, "price": plan.amount / 100, "total": plan.total(purchase.seats) / 100}
+        {
+            "plan": plan,
+            "price": from_cents(plan.amount),
+            "total": from_cents(plan.total(purchase.seats)),
+        }
         for plan in plans_for_entry(purchase.entry)
     ]
     response = render(
@@ -248,7 +256,7 @@ def buy(request):
         confirm = {
             "purchase": purchase,
             "plan": plan,
-            "total": plan.total(purchase.seats) / 100,
+            "total": from_cents(plan.total(purchase.seats)),
             "shown": form.cleaned_data["seats"],
             "setup_intent": form.cleaned_data["setup_intent"],
         }
@@ -272,6 +280,6 @@ def done(request):
             step=5,
             subscription=subscription,
             plan=subscription.plan_details,
-            total=subscription.plan_details.total(subscription.quantity) / 100,
+            total=from_cents(subscription.plan_details.total(subscription.quantity)),
         ),
     )

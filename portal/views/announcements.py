@@ -17,10 +17,11 @@ from tenancy.tasks import queue_announcement
 
 
 def _default_announcement(request):
-    subscription = live_subscription(request.tenant)
+    plan = live_subscription(request.tenant).plan_details
     context = {
         "domain": request.tenant.domain,
-        "plan": subscription.plan_details.name,
+        "plan": plan.name,
+        "cap": plan.meeting_cap,
         "admin": request.user.name,
         "email": request.user.email,
     }
@@ -28,8 +29,8 @@ def _default_announcement(request):
         "subject": _("%(domain)s moved to %(plan)s") % context,
         "body": _(
             "Hello,\n\nOur organisation %(domain)s upgraded Quorum to %(plan)s: your meetings now "
-            "take up to 300 people, and your personal meeting settings were kept.\n\nYour admin "
-            "is %(admin)s (%(email)s).\n"
+            "take up to %(cap)d people, and your personal meeting settings were kept.\n\nYour "
+            "admin is %(admin)s (%(email)s).\n"
         )
         % context,
     }

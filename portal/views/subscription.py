@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from core.money import from_cents
 from licensing import services
 from licensing.exceptions import LicensingError
 from licensing.selectors import invoices_of, live_subscription
@@ -69,7 +70,7 @@ def _invoices(request, subscription):
                 "id": invoice["id"],
                 "number": invoice.get("number") or invoice["id"],
                 "created": datetime.fromtimestamp(invoice["created"], tz=UTC),
-                "amount": (invoice.get("amount_paid") or invoice.get("amount_due") or 0) / 100,
+                "amount": from_cents(invoice.get("amount_paid") or invoice.get("amount_due")),
                 "currency": invoice.get("currency", "").upper(),
                 "status": invoice.get("status"),
             }
