@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.launcher",
+                "wizard.context_processors.upgrade_link",
             ],
         },
     },
