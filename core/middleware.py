@@ -28,7 +28,7 @@ class QuorumErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, QuorumError):
             return None
-        messages.error(request, exception.message)
+        messages.error(request, str(exception.message))
         if request.method == "POST":
             return HttpResponseRedirect(_page_sent_from(request))
         return render(request, "core/refused.html", status=400)
