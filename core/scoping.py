@@ -87,7 +87,3 @@ class TenantScopedManager[M: models.Model](models.Manager[M]):
             self, "_apply_rel_filters", None
         )
         return apply_relation(queryset) if apply_relation else queryset
-
-    def for_tenant(self, tenant: models.Model) -> models.QuerySet[M]:
-        """Transitional: `tenant`'s rows whatever the scope (call sites move to the scope)."""
-        return self.unscoped().filter(tenant=tenant)

@@ -1,5 +1,5 @@
 from core.scoping import in_tenant_scope, tenant_scope
-from tenancy.models import Membership
+from tenancy.models import Membership, Tenant
 
 from .dnscheck import token_in
 from .models import DomainClaim
@@ -22,6 +22,17 @@ def latest_claim(*, tenant, claimant):
         DomainClaim.objects.all()
         .filter(claimant=claimant)
         .select_related("tenant", "claimant")
+        .first()
+    )
+
+
+@in_tenant_scope
+def used_claim(tenant: Tenant) -> DomainClaim | None:
+    """The claim whose confirmed domain was used to buy the tenant's licences, with its
+    claimant, or None."""
+    return (
+        DomainClaim.objects.filter(status=DomainClaim.Status.USED)
+        .select_related("claimant")
         .first()
     )
 

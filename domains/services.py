@@ -237,7 +237,7 @@ def _record_check(*, claim_id, lookup):
 @in_scope_of("claim")
 @transaction.atomic
 def expire_claim(*, claim):
-    """End a pending claim whose 72-hour window is over; its claimant may start over.
+    """End a pending claim whose CLAIM_WINDOW is over; its claimant may start over.
 
     Returns the claim; one that is not pending, or whose window is still open, is unchanged.
     """
@@ -250,7 +250,8 @@ def expire_claim(*, claim):
     claim.next_check_at = None
     claim.last_error = (
         f"No {claim.record_value} TXT record found at {claim.record_name} in "
-        f"{claim.attempts} check(s) over 72 hours. Last: {claim.last_error}"
+        f"{claim.attempts} check(s) over {CLAIM_WINDOW // timedelta(hours=1)} hours. "
+        f"Last: {claim.last_error}"
     )
     claim.save()
     record_audit(

@@ -50,7 +50,12 @@ def licence_holder_ids(tenant: Tenant, user_ids: list[int]) -> set[int]:
     )
 
 
-def assigned_count_key(subscription_id: int) -> str:
+def licence_holders(subscription: Subscription, *, limit: int) -> QuerySet[Licence]:
+    """The first `limit` licences of the subscription with their holders, by name."""
+    return subscription.licences.select_related("user").order_by("user__name")[:limit]
+
+
+def assigned_count_key(subscription_id):
     return f"licences:{subscription_id}"
 
 

@@ -2,11 +2,13 @@
 
 from datetime import UTC, timedelta
 from enum import StrEnum
+from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from core.scoping import in_tenant_scope
-from tenancy.models import Policy
+from tenancy.models import Tenant, User
+from tenancy.selectors import policy_of
 
 from .models import MAX_DURATION_MINUTES, Meeting, MeetingSettings, Participant
 
@@ -25,21 +27,13 @@ class CapRule(StrEnum):
     POLICY = "policy"
 
 
-def meeting_settings_of(user):
-    """The user's personal settings. Sign-up creates them; creating them here too repairs users
-    made before the meetings app existed (or by raw SQL), so a read never fails."""
-    return MeetingSettings.objects.get_or_create(user=user)[0]
+def meeting_settings_of(user: User) -> MeetingSettings | None:
+    """The user's personal settings; None only for a user made without them (in bulk, or by raw
+    SQL), until `services.ensure_meeting_settings` repairs that."""
+    return MeetingSettings.objects.filter(user=user).first()
 
 
-@in_tenant_scope
-def policy_of(tenant):
-    """The tenant's Policy, or None when its admin never set one (nothing is fixed)."""
-    if tenant is None:
-        return None
-    return Policy.objects.first()
-
-
-def fixed_by_policy(tenant):
+def fixed_by_policy(tenant: Tenant | None) -> dict[str, Any]:
     """{field: value} of the meeting options the tenant's admin fixed; empty values are not
     fixed."""
     policy = policy_of(tenant)
@@ -53,14 +47,16 @@ def fixed_by_policy(tenant):
     return fixed
 
 
-def effective_options(meeting):
+def effective_options(meeting: Meeting) -> dict[str, Any]:
     """The meeting's lobby, guest and recording options as they apply now: the tenant's policy
     may have fixed one since the meeting was scheduled."""
     options = {field: getattr(meeting, field) for field in POLICY_FIXED_FIELDS}
     return {**options, **fixed_by_policy(meeting.tenant)}
 
 
-def participant_cap_rule(organiser, *, settings=None):
+def participant_cap_rule(
+    organiser: User, *, settings: MeetingSettings | None = None
+) -> tuple[int, CapRule]:
     """(cap, CapRule): how many people a meeting of `organiser` may hold now, and why.
 
     Free plan: 10 from the day the organiser joined their tenant (day 0) up to and including
@@ -69,7 +65,7 @@ def participant_cap_rule(organiser, *, settings=None):
     """
     settings = settings or meeting_settings_of(organiser)
     membership = organiser.membership
-    if settings.licensed_cap is not None:
+    if settings is not None and settings.licensed_cap is not None:
         cap, rule = settings.licensed_cap, CapRule.LICENSED
     else:
         days = (timezone.now().date() - membership.joined_at.astimezone(UTC).date()).days
@@ -83,20 +79,22 @@ def participant_cap_rule(organiser, *, settings=None):
     return cap, rule
 
 
-def participant_cap(organiser, *, settings=None):
+def participant_cap(organiser: User, *, settings: MeetingSettings | None = None) -> int:
     """How many people, the organiser included, a meeting of `organiser` may hold now
     (`settings`: the organiser's, when the caller has them already)."""
     return participant_cap_rule(organiser, settings=settings)[0]
 
 
-def organised_meetings(user):
+def organised_meetings(user: User) -> QuerySet[Meeting]:
     """The user's scheduled meetings (not the personal room), for edit and cancel lookups.
 
     A person's own meetings whatever their tenant now: someone an admin removed keeps theirs."""
     return Meeting.objects.unscoped().filter(organiser=user, is_personal_room=False)
 
 
-def upcoming_and_past_meetings(user, *, past_limit=50):
+def upcoming_and_past_meetings(
+    user: User, *, past_limit: int = 50
+) -> tuple[list[Meeting], list[Meeting]]:
     """(upcoming, past) scheduled meetings of the user, the past ones newest first and at most
     `past_limit`; a meeting is past once it ended."""
     now = timezone.now()
@@ -110,7 +108,7 @@ def upcoming_and_past_meetings(user, *, past_limit=50):
     return upcoming, past[:past_limit]
 
 
-def meeting_by_token(token):
+def meeting_by_token(token: str) -> Meeting | None:
     """The meeting behind a join link, whatever the visitor's tenant: links are shared with
     guests and other organisations, so this lookup crosses tenants."""
     return (
@@ -121,11 +119,11 @@ def meeting_by_token(token):
     )
 
 
-def present_participants(meeting):
+def present_participants(meeting: Meeting) -> QuerySet[Participant]:
     return Participant.objects.filter(meeting=meeting, left_at__isnull=True).order_by(
         "joined_at", "id"
     )
 
 
-def settings_by_room_token(token):
+def settings_by_room_token(token: str) -> MeetingSettings | None:
     return MeetingSettings.objects.select_related("user").filter(personal_room_token=token).first()

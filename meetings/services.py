@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.scoping import in_scope_of, in_tenant_scope, tenant_scope
-from tenancy.models import Membership
+from tenancy.models import Membership, User
 from tenancy.selectors import tenant_of
 
 from . import selectors
@@ -19,6 +19,14 @@ from .exceptions import (
     NoTenantError,
 )
 from .models import Meeting, MeetingSettings, Participant, new_link_token
+
+
+def ensure_meeting_settings(*, user: User) -> MeetingSettings:
+    """The user's personal settings, created when missing. Sign-up creates them; creating them
+    here too repairs users made before the meetings app existed (or in bulk, or by raw SQL), so
+    that no page fails for want of them."""
+    # Not @transaction.atomic: every page calls this, and get_or_create's insert is atomic.
+    return MeetingSettings.objects.get_or_create(user=user)[0]
 
 
 def _tenant_of(user):
@@ -162,7 +170,7 @@ def update_personal_settings(*, user, values):
     unknown = set(values) - set(MeetingSettings.TENANT_DEFAULT_FIELDS)
     if unknown:
         raise ValueError(f"Not personal settings: {sorted(unknown)}")
-    selectors.meeting_settings_of(user)
+    ensure_meeting_settings(user=user)
     settings = MeetingSettings.objects.select_for_update().get(user=user)
     changed = [field for field, value in values.items() if getattr(settings, field) != value]
     for field in changed:
@@ -176,7 +184,7 @@ def update_personal_settings(*, user, values):
 @transaction.atomic
 def renew_personal_room_link(*, user):
     """Give the user a new personal-room link; the old one stops working at once."""
-    selectors.meeting_settings_of(user)
+    ensure_meeting_settings(user=user)
     settings = MeetingSettings.objects.select_for_update().get(user=user)
     settings.personal_room_token = new_link_token()
     settings.customised = sorted({*settings.customised, "personal_room_token"})
@@ -197,7 +205,7 @@ def _personal_room(owner, tenant):
     room = Meeting.objects.filter(organiser=owner, is_personal_room=True).first()
     if room is not None:
         return room
-    settings = selectors.meeting_settings_of(owner)
+    settings = ensure_meeting_settings(user=owner)
     options = _apply_policy(
         tenant,
         {
@@ -277,5 +285,5 @@ def release_licensed_caps(*, tenant):
 def set_licensed_cap(*, user, cap):
     """One member was given a licence (the plan's `cap`) or lost it (None): the cap of the
     meetings they organise follows. Personal settings are untouched."""
-    MeetingSettings.objects.get_or_create(user=user)
+    ensure_meeting_settings(user=user)
     MeetingSettings.objects.filter(user=user).update(licensed_cap=cap)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tenancy.models import Policy
+from tenancy.selectors import policy_of
 
 from . import selectors, services
 from .exceptions import MeetingCancelledError, MeetingError, MeetingFullError
@@ -28,7 +29,7 @@ def in_user_time_zone(view):
     def wrapper(request, *args, **kwargs):
         zone, request.meeting_settings = "UTC", None
         if request.user.is_authenticated:
-            request.meeting_settings = selectors.meeting_settings_of(request.user)
+            request.meeting_settings = services.ensure_meeting_settings(user=request.user)
             zone = request.meeting_settings.time_zone
         with timezone.override(zoneinfo.ZoneInfo(zone)):
             return view(request, *args, **kwargs)
@@ -67,7 +68,7 @@ def meeting_schedule(request):
                 messages.success(request, _("Your meeting is scheduled. Share its link."))
                 return redirect("meetings:join", token=meeting.join_token)
     else:
-        settings = selectors.meeting_settings_of(request.user)
+        settings = request.meeting_settings
         starts_at = timezone.localtime().replace(minute=0, second=0, microsecond=0)
         starts_at += timedelta(hours=1)
         form = MeetingForm(
@@ -253,7 +254,7 @@ def personal_room(request, token):
 
 @login_required
 def personal_settings(request):
-    settings = selectors.meeting_settings_of(request.user)
+    settings = services.ensure_meeting_settings(user=request.user)
     fixed = selectors.fixed_by_policy(request.tenant)
     if request.method == "POST":
         form = MeetingSettingsForm(request.POST, instance=settings, fixed=fixed)
@@ -263,7 +264,7 @@ def personal_settings(request):
             return redirect("meetings:settings")
     else:
         form = MeetingSettingsForm(instance=settings, fixed=fixed)
-    policy = selectors.policy_of(request.tenant)
+    policy = policy_of(request.tenant)
     context = {
         "form": form,
         "fixed": fixed,

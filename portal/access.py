@@ -7,8 +7,8 @@ from django.core.exceptions import PermissionDenied
 
 
 def admin_required(view):
-    """403 for anyone but an admin of a managed tenant. Views then read only through
-    `Model.objects.for_tenant(request.tenant)`, so another tenant's rows are never found (404)."""
+    """403 for anyone but an admin of a managed tenant. Views run in the request's tenant scope
+    (core.scoping), so another tenant's rows are never found (404)."""
 
     @login_required
     @wraps(view)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import activity, billing, dashboard, people, rules
+from .views import announcements, audit, dashboard, licences, policies, subscription, users
 
 app_name = "portal"
 
@@ -8,16 +8,16 @@ app_name = "portal"
 # tests/portal/test_access.py walks this list, so a new page is covered automatically.
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
-    path("users/", people.users, name="users"),
-    path("users/export.csv", people.users_csv, name="users_csv"),
-    path("users/invite/", people.invite, name="invite"),
-    path("users/<int:pk>/password-reset/", people.password_reset, name="password_reset"),
-    path("users/<int:pk>/join/<str:decision>/", people.join_request, name="join_request"),
-    path("users/<int:pk>/<str:action>/", people.user_action, name="user_action"),
-    path("licences/", billing.licences, name="licences"),
-    path("subscription/", billing.subscription, name="subscription"),
-    path("policies/", rules.policies, name="policies"),
-    path("announcements/new/", activity.announce, name="announce"),
-    path("announcements/<int:pk>/", activity.announcement, name="announcement"),
-    path("audit/", activity.audit, name="audit"),
+    path("users/", users.users, name="users"),
+    path("users/export.csv", users.users_csv, name="users_csv"),
+    path("users/invite/", users.invite, name="invite"),
+    path("users/<int:pk>/password-reset/", users.password_reset, name="password_reset"),
+    path("users/<int:pk>/join/<str:decision>/", users.join_request, name="join_request"),
+    path("users/<int:pk>/<str:action>/", users.user_action, name="user_action"),
+    path("licences/", licences.licences, name="licences"),
+    path("subscription/", subscription.subscription, name="subscription"),
+    path("policies/", policies.policies, name="policies"),
+    path("announcements/new/", announcements.announce, name="announce"),
+    path("announcements/<int:pk>/", announcements.announcement, name="announcement"),
+    path("audit/", audit.audit, name="audit"),
 ]

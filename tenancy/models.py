@@ -226,6 +226,9 @@ class Removal(models.Model):
 class Announcement(models.Model):
     """ "Tell your users": one mail to every member, or to the selected ones."""
 
+    SUBJECT_MAX_LENGTH = 200
+    BODY_MAX_LENGTH = 10_000
+
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="announcements")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

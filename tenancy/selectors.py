@@ -1,11 +1,19 @@
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 
 from core.counts import kept_count
 from core.scoping import in_tenant_scope
 
-from .models import Announcement, AnnouncementDelivery, AuditEvent, Membership
+from .models import (
+    Announcement,
+    AnnouncementDelivery,
+    AuditEvent,
+    JoinRequest,
+    Membership,
+    Policy,
+    Tenant,
+)
 
 
 def membership_of(user):
@@ -116,6 +124,39 @@ def _strictly_beyond(field, descending, value, *, forward):
     return beyond
 
 
+@in_tenant_scope
+def member_of_tenant(tenant: Tenant, *, user_id: int) -> Membership | None:
+    """The membership (with its user) of `user_id` in the tenant, or None: another tenant's
+    people are not found."""
+    return Membership.objects.select_related("user").filter(user_id=user_id).first()
+
+
+@in_tenant_scope
+def members_by_email(tenant: Tenant) -> QuerySet[Membership]:
+    """Every member of the tenant with their user, by e-mail address."""
+    return Membership.objects.select_related("user").order_by("user__email")
+
+
+@in_tenant_scope
+def pending_join_requests(tenant: Tenant) -> QuerySet[JoinRequest]:
+    """The people waiting for an admin to let them join, oldest first."""
+    return JoinRequest.objects.select_related("user")
+
+
+@in_tenant_scope
+def join_request_of(tenant: Tenant, *, user_id: int) -> JoinRequest | None:
+    """The request of `user_id` to join the tenant, or None."""
+    return pending_join_requests(tenant).filter(user_id=user_id).first()
+
+
+@in_tenant_scope
+def policy_of(tenant: Tenant | None) -> Policy | None:
+    """The tenant's Policy, or None when its admin never set one (nothing is fixed)."""
+    if tenant is None:
+        return None
+    return Policy.objects.first()
+
+
 def member_count_key(tenant_id):
     return f"members:{tenant_id}"
 
@@ -150,6 +191,12 @@ class Progress:
     @property
     def finished(self):
         return self.mailed + self.failed == self.total
+
+
+@in_tenant_scope
+def announcement_of(tenant: Tenant, *, pk: int) -> Announcement | None:
+    """One announcement of the tenant, or None (another tenant's is not found)."""
+    return Announcement.objects.filter(pk=pk).first()
 
 
 def announcement_progress(announcement):

@@ -1,5 +1,7 @@
 """The upgrade wizard's pages. They own no business rules: they call domains and licensing."""
 
+from datetime import timedelta
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -58,6 +60,7 @@ def _claim_context(request, claim, **extra):
         others=others,
         seen=claims.seen_records_explained(claim),
         admins=claims.tenant_admins(claim.tenant),
+        claim_window_hours=claim_services.CLAIM_WINDOW // timedelta(hours=1),
         dev_dns=settings.DEBUG,
         **extra,
     )

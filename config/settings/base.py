@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "tenancy.middleware.TenantMiddleware",
+    "core.middleware.QuorumErrorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -80,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.launcher",
+                "wizard.context_processors.upgrade_link",
             ],
         },
     },

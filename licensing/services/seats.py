@@ -78,7 +78,7 @@ def change_seat_count(*, tenant: Tenant, actor: User, quantity: int) -> Subscrip
 def assign_licence(*, tenant: Tenant, actor: User | None, user: User) -> Licence:
     """Give a free licence of the tenant's subscription to one of its members."""
     subscription = _locked_live_subscription(tenant)
-    if not Membership.objects.for_tenant(tenant).filter(user=user).exists():
+    if not Membership.objects.filter(user=user).exists():
         raise LicensingError(
             _("%(email)s is not a member of your organisation.") % {"email": user.email}
         )

@@ -2,10 +2,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 
 from meetings.exceptions import MeetingFullError
 from meetings.models import MeetingSettings, Participant
-from meetings.selectors import participant_cap
+from meetings.selectors import FREE_CAP, meeting_settings_of, participant_cap
 from meetings.services import join_meeting, leave_meeting
 from tenancy.models import Membership, Policy
 from tests.factories import member
@@ -92,3 +96,18 @@ def test_joining_twice_while_present_takes_no_second_seat(rob, meeting_of):
     first = join_meeting(meeting=meeting, user=sara)
     assert join_meeting(meeting=meeting, user=sara) == first
     assert Participant.objects.filter(meeting=meeting).count() == 1
+
+
+def test_a_user_without_settings_is_read_without_a_write_and_repaired_by_a_page(client):
+    """Reading the cap of someone made without settings (in bulk, by raw SQL) writes nothing;
+    the first page they open creates the row through meetings.services."""
+    rob = organiser_joined_on(timezone.now())
+    MeetingSettings.objects.filter(user=rob).delete()
+    with CaptureQueriesContext(connection) as queries:
+        assert meeting_settings_of(rob) is None
+        assert participant_cap(rob) == FREE_CAP
+    assert not [q for q in queries if not q["sql"].lstrip().upper().startswith("SELECT")]
+    assert not MeetingSettings.objects.filter(user=rob).exists()
+    client.force_login(rob)
+    assert client.get(reverse("meetings:list")).status_code == 200
+    assert MeetingSettings.objects.filter(user=rob).exists()

@@ -225,12 +225,12 @@ def test_invitation_refuses_other_addresses(admin_client, contoso, email):
 
 
 def test_invitations_are_rate_limited(admin_client, contoso, settings):
-    from portal.views import people
+    from portal.views import users
 
-    for index in range(people.INVITATIONS_PER_HOUR + 1):
+    for index in range(users.INVITATIONS_PER_HOUR + 1):
         admin_client.post(reverse("portal:invite"), {"email": f"x{index}@contoso.com", "name": "X"})
     assert Membership.objects.unscoped().filter(user__email__startswith="x").count() == (
-        people.INVITATIONS_PER_HOUR
+        users.INVITATIONS_PER_HOUR
     )
     assert any("Too many invitations" in m for m in messages_of(admin_client))
 
@@ -330,3 +330,16 @@ def test_an_invitation_keeps_the_credentials_of_a_proven_address(
     assert Membership.objects.unscoped().filter(user=sara).exists()
     assert sara.name == "Sara"
     assert Client().login(email="sara@contoso.com", password=PASSWORD)
+
+
+def test_a_refused_action_goes_back_to_the_page_with_its_message(admin_client, contoso):
+    rob, _people, _subscription = contoso
+    users_page = "http://testserver" + reverse("portal:users") + "?sort=email"
+    response = admin_client.post(
+        reverse("portal:user_action", kwargs={"pk": rob.pk, "action": "revoke_admin"}),
+        headers={"Referer": users_page},
+    )
+    assert (response.status_code, response["Location"]) == (302, users_page)
+    page = admin_client.get(response["Location"]).content.decode()
+    assert 'class="message error">rob@contoso.com is the last admin' in page
+    assert Membership.objects.unscoped().get(user=rob).role == "admin"

@@ -286,3 +286,11 @@ def test_the_real_worker_mails_every_member_once(celery_worker, mailbox, localst
     recipients = sorted(address for message in mailbox.messages for address in message["to"])
     assert recipients == sorted([rob.email] + [p.email for p in people])
     assert {message["subject"] for message in mailbox.messages} == {"Moved"}
+
+
+def test_the_default_announcement_states_the_plans_meeting_cap(admin_client, contoso, settings):
+    settings.QUORUM_PLANS = {
+        key: {**plan, "meeting_cap": 250} for key, plan in settings.QUORUM_PLANS.items()
+    }
+    body = admin_client.get(reverse("portal:announce")).context["form"].initial["body"]
+    assert "your meetings now take up to 250 people" in body

@@ -1,6 +1,7 @@
 """The wizard's steps 1 to 3 through Django's test client, with the real test DNS server."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -72,6 +73,8 @@ def test_start_then_step_3_shows_the_record_to_publish(rob_client, rob, settings
     assert "dev_dns add" not in page
     assert 'hx-trigger="every 3s"' in page  # live status while pending
     assert "I've added the record" in page and "Check now" in page
+    hours = services.CLAIM_WINDOW // timedelta(hours=1)
+    assert f"We keep checking by ourselves for {hours} hours" in page
 
 
 def test_the_local_dns_command_is_shown_in_debug_only(rob_client, rob, settings):

@@ -53,7 +53,7 @@ class Command(BaseCommand):
                 exists = selectors.organised_meetings(organiser).filter(title=title).exists()
             if exists:
                 continue
-            settings = selectors.meeting_settings_of(organiser)
+            settings = services.ensure_meeting_settings(user=organiser)
             services.schedule_meeting(
                 organiser=organiser,
                 title=title,

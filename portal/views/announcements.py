@@ -1,108 +1,27 @@
-"""The audit log (read-only) and "tell your users" announcements."""
+""" "Tell your users": compose, preview and send an announcement, then follow its mailing."""
 
-from django import forms
 from django.contrib import messages
 from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from licensing.selectors import live_subscription
 from portal.access import admin_required
+from portal.forms import AnnouncementForm
 from tenancy.exceptions import TenancyError
-from tenancy.models import Announcement
-from tenancy.selectors import announcement_progress, audit_events
+from tenancy.selectors import announcement_of, announcement_progress
 from tenancy.services import announcements as services
 from tenancy.tasks import queue_announcement
 
-AUDIT_PER_PAGE = 50
-
-
-class AuditFilter(forms.Form):
-    action = forms.CharField(label=gettext_lazy("Action"), required=False, max_length=64)
-    actor = forms.CharField(label=gettext_lazy("Who (e-mail)"), required=False, max_length=254)
-    since = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    page = forms.IntegerField(
-        required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput
-    )
-
-
-@admin_required
-@require_GET
-def audit(request):
-    form = AuditFilter(request.GET)
-    values = form.cleaned_data if form.is_valid() else {}
-    page = values.get("page") or 1
-    start = (page - 1) * AUDIT_PER_PAGE
-    events = list(
-        audit_events(
-            request.tenant,
-            action=values.get("action") or "",
-            actor=values.get("actor") or "",
-            since=values.get("since"),
-            until=values.get("until"),
-        )[start : start + AUDIT_PER_PAGE + 1]
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "portal_section": "audit",
-        "form": form,
-        "events": events[:AUDIT_PER_PAGE],
-        "page": page,
-        "has_next": len(events) > AUDIT_PER_PAGE,
-        "query": query.urlencode(),
-    }
-    return render(request, "portal/audit.html", context, status=200 if form.is_valid() else 400)
-
-
-class AnnouncementForm(forms.Form):
-    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=200)
-    body = forms.CharField(label=gettext_lazy("Message"), max_length=10_000, widget=forms.Textarea)
-    recipients = forms.ChoiceField(
-        label=gettext_lazy("To"),
-        choices=[
-            ("all", gettext_lazy("Every member")),
-            ("selected", gettext_lazy("The selected members")),
-        ],
-        widget=forms.RadioSelect,
-        initial="all",
-    )
-    user = forms.TypedMultipleChoiceField(
-        required=False,
-        coerce=int,
-        widget=forms.MultipleHiddenInput,
-        error_messages={
-            "invalid_choice": gettext_lazy("Only members of your organisation can be chosen.")
-        },
-    )
-
-    def __init__(self, *args, member_ids=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["user"].choices = [(pk, pk) for pk in member_ids]
-
-    def clean(self):
-        data = super().clean()
-        if (
-            data.get("recipients") == "selected"
-            and not data.get("user")
-            and not self.has_error("user")
-        ):
-            self.add_error("user", gettext_lazy("Choose at least one member."))
-        return data
-
 
 def _default_announcement(request):
-    subscription = live_subscription(request.tenant)
+    plan = live_subscription(request.tenant).plan_details
     context = {
         "domain": request.tenant.domain,
-        "plan": subscription.plan_details.name,
+        "plan": plan.name,
+        "cap": plan.meeting_cap,
         "admin": request.user.name,
         "email": request.user.email,
     }
@@ -110,8 +29,8 @@ def _default_announcement(request):
         "subject": _("%(domain)s moved to %(plan)s") % context,
         "body": _(
             "Hello,\n\nOur organisation %(domain)s upgraded Quorum to %(plan)s: your meetings now "
-            "take up to 300 people, and your personal meeting settings were kept.\n\nYour admin "
-            "is %(admin)s (%(email)s).\n"
+            "take up to %(cap)d people, and your personal meeting settings were kept.\n\nYour "
+            "admin is %(admin)s (%(email)s).\n"
         )
         % context,
     }
@@ -179,7 +98,9 @@ def announce(request):
 @require_GET
 def announcement(request, pk):
     """Progress of one announcement; the page polls itself (htmx) until everyone is mailed."""
-    item = get_object_or_404(Announcement.objects.for_tenant(request.tenant), pk=pk)
+    item = announcement_of(request.tenant, pk=pk)
+    if item is None:
+        raise Http404("No such announcement.")
     progress = announcement_progress(item)
     template = (
         "portal/_announcement_progress.html"

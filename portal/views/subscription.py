@@ -1,32 +1,18 @@
-"""Licences and subscription pages: reads from licensing, writes through licensing.services."""
+"""The subscription page: plan, cancellation and invoices, written through the seat services."""
 
 from datetime import UTC, datetime
 
-from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from core.money import from_cents
 from licensing.exceptions import LicensingError, PaymentError
-from licensing.plans import ENTRY_PLANS, plan_by_key
-from licensing.selectors import invoices_of, licence_counts, live_subscription
+from licensing.selectors import invoices_of, live_subscription
 from licensing.services import seats
 from portal.access import admin_required
-
-
-class SeatCountForm(forms.Form):
-    quantity = forms.IntegerField(
-        label=_("Number of licences"), min_value=1, max_value=seats.MAX_SEATS
-    )
-
-
-class PlanForm(forms.Form):
-    plan = forms.ChoiceField(
-        label=_("Plan"),
-        choices=[(key, plan_by_key(key).name) for key in ENTRY_PLANS["meetings"]],
-        widget=forms.RadioSelect,
-    )
+from portal.forms import PlanForm
 
 
 def _act(request, action, **kwargs):
@@ -41,35 +27,8 @@ def _act(request, action, **kwargs):
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def licences(request):
-    subscription = live_subscription(request.tenant)
-    form = SeatCountForm(request.POST or None, initial={"quantity": subscription.quantity})
-    status = 200
-    if request.method == "POST":
-        quantity = form.cleaned_data["quantity"] if form.is_valid() else None
-        if quantity and _act(request, seats.change_seat_count, quantity=quantity):
-            messages.success(
-                request, _("Your organisation now has %(n)d licences.") % {"n": quantity}
-            )
-            return redirect("portal:licences")
-        status = 400
-    subscription.refresh_from_db()
-    context = {
-        "portal_section": "licences",
-        "subscription": subscription,
-        "plan": subscription.plan_details,
-        "counts": licence_counts(subscription),
-        "form": form,
-        "holders": subscription.licences.select_related("user").order_by("user__name")[:50],
-    }
-    return render(request, "portal/licences.html", context, status=status)
-
-
-@admin_required
-@require_http_methods(["GET", "POST"])
 def subscription(request):
-    current = live_subscription(request.tenant)
-    plan_form = PlanForm(initial={"plan": current.plan})
+    plan_form = None
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "change_plan":
@@ -90,7 +49,9 @@ def subscription(request):
                 return redirect("portal:subscription")
         else:
             messages.error(request, _("Unknown action."))
-    current.refresh_from_db()
+    current = live_subscription(request.tenant)  # read after the change, if any
+    if plan_form is None:
+        plan_form = PlanForm(initial={"plan": current.plan})
     context = {
         "portal_section": "subscription",
         "subscription": current,
@@ -108,7 +69,7 @@ def _invoices(request, subscription):
                 "id": invoice["id"],
                 "number": invoice.get("number") or invoice["id"],
                 "created": datetime.fromtimestamp(invoice["created"], tz=UTC),
-                "amount": (invoice.get("amount_paid") or invoice.get("amount_due") or 0) / 100,
+                "amount": from_cents(invoice.get("amount_paid") or invoice.get("amount_due")),
                 "currency": invoice.get("currency", "").upper(),
                 "status": invoice.get("status"),
             }

@@ -1,0 +1,144 @@
+"""The forms of the admin centre's pages."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+from django.core.validators import MaxValueValidator
+from django.utils.translation import gettext_lazy as _
+
+from licensing.plans import ENTRY_PLANS, plan_by_key
+from licensing.services.seats import MAX_SEATS
+from tenancy.forms import validate_person_name
+from tenancy.models import Announcement, Policy, Tenant
+from tenancy.selectors import MEMBER_SORTS
+
+
+class MemberFilter(forms.Form):
+    q = forms.CharField(required=False, max_length=254)
+    sort = forms.ChoiceField(required=False, choices=[(key, key) for key in MEMBER_SORTS])
+    # Pages continue from a member (tenancy.selectors.members_page): their user id.
+    after = forms.IntegerField(required=False, min_value=1)
+    before = forms.IntegerField(required=False, min_value=1)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)
+    name = forms.CharField(label=_("Name"), max_length=150, validators=[validate_person_name])
+
+
+class SeatCountForm(forms.Form):
+    quantity = forms.IntegerField(label=_("Number of licences"), min_value=1, max_value=MAX_SEATS)
+
+
+class PlanForm(forms.Form):
+    plan = forms.ChoiceField(
+        label=_("Plan"),
+        choices=[(key, plan_by_key(key).name) for key in ENTRY_PLANS["meetings"]],
+        widget=forms.RadioSelect,
+    )
+
+
+NOT_FIXED = [("", _("Not fixed: each member decides"))]
+YES_NO = [*NOT_FIXED, ("true", _("Allowed")), ("false", _("Not allowed"))]
+
+
+class PolicyForm(forms.Form):
+    max_meeting_size = forms.IntegerField(
+        label=_("Largest meeting (people)"),
+        required=False,
+        min_value=2,
+        help_text=_("Empty: the plan's limit."),
+    )
+    lobby_bypass = forms.ChoiceField(
+        label=_("Who may bypass the lobby"),
+        required=False,
+        choices=NOT_FIXED + list(Policy.LobbyBypass.choices),
+    )
+    recording_allowed = forms.TypedChoiceField(
+        label=_("Recording"),
+        required=False,
+        choices=YES_NO,
+        coerce=lambda value: value == "true",
+        empty_value=None,
+    )
+    anonymous_join_allowed = forms.TypedChoiceField(
+        label=_("Guests joining without signing in"),
+        required=False,
+        choices=YES_NO,
+        coerce=lambda value: value == "true",
+        empty_value=None,
+    )
+
+    def __init__(self, *args: Any, max_cap: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        size = self.fields["max_meeting_size"]
+        size.validators.append(MaxValueValidator(max_cap))
+        size.widget.attrs["max"] = max_cap
+
+    @classmethod
+    def initial_for(cls, policy: Policy | None) -> dict[str, Any]:
+        if policy is None:
+            return {}
+
+        def as_choice(value: bool | None) -> str:
+            return "" if value is None else ("true" if value else "false")
+
+        return {
+            "max_meeting_size": policy.max_meeting_size,
+            "lobby_bypass": policy.lobby_bypass,
+            "recording_allowed": as_choice(policy.recording_allowed),
+            "anonymous_join_allowed": as_choice(policy.anonymous_join_allowed),
+        }
+
+
+class SignupModeForm(forms.Form):
+    signup_mode = forms.ChoiceField(
+        label=_("New sign-ups at your domain"),
+        choices=Tenant.SignupMode.choices,
+        widget=forms.RadioSelect,
+    )
+
+
+class AuditFilter(forms.Form):
+    action = forms.CharField(label=_("Action"), required=False, max_length=64)
+    actor = forms.CharField(label=_("Who (e-mail)"), required=False, max_length=254)
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    page = forms.IntegerField(
+        required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput
+    )
+
+
+class AnnouncementForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=Announcement.SUBJECT_MAX_LENGTH)
+    body = forms.CharField(
+        label=_("Message"), max_length=Announcement.BODY_MAX_LENGTH, widget=forms.Textarea
+    )
+    recipients = forms.ChoiceField(
+        label=_("To"),
+        choices=[("all", _("Every member")), ("selected", _("The selected members"))],
+        widget=forms.RadioSelect,
+        initial="all",
+    )
+    user = forms.TypedMultipleChoiceField(
+        required=False,
+        coerce=int,
+        widget=forms.MultipleHiddenInput,
+        error_messages={"invalid_choice": _("Only members of your organisation can be chosen.")},
+    )
+
+    def __init__(self, *args: Any, member_ids: Sequence[int] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = [(pk, pk) for pk in member_ids]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        selected = data.get("recipients") == "selected"
+        if selected and not data.get("user") and not self.has_error("user"):
+            self.add_error("user", _("Choose at least one member."))
+        return data

@@ -1,0 +1,21 @@
+"""The project's pages plus two that fail, for the tests of core.middleware."""
+
+from django.urls import path
+
+from config.urls import urlpatterns as project_urlpatterns
+from core.errors import QuorumError
+
+
+def refused(request):
+    raise QuorumError("Only 3 people fit in this <meeting>.")
+
+
+def broken(request):
+    raise ValueError("a programming error")
+
+
+urlpatterns = [
+    path("refused/", refused, name="refused"),
+    path("broken/", broken, name="broken"),
+    *project_urlpatterns,
+]
