@@ -95,19 +95,22 @@ def print_table(result):
     for name, row in pages["pages"].items():
         print(f"| {name} | {row['queries']} | {row['p50_ms']} | {row['p95_ms']} |")
     run = result["throughput"]
-    bare = [run[key]["requests_per_second"] for key in ("bare_view_before", "bare_view_after")]
     print(
         f"\n3. Throughput, gunicorn ({run['gunicorn_workers']} workers) and wrk"
-        f" ({run['wrk_connections']} connections, {run['seconds_each']} s each);"
-        f" bare view (/healthz) {bare[0]} req/s before the pages, {bare[1]} after"
+        f" ({run['wrk_connections']} connections, {run['seconds_each']} s each), {run['cores']}"
+        f" cores; load average {run['load_average_before']} before, {run['load_average_after']}"
+        " after"
     )
-    print("| page | req/s | % of the bare view | errors | p99 |")
-    print("|---|---|---|---|---|")
-    for name, row in run["pages"].items():
-        print(
-            f"| {name} | {row['requests_per_second']} | {row['percent_of_bare_view']}"
-            f" | {row['errors']} | {row['p99']} |"
-        )
+    print("| lever | page | req/s | % of the bare view | errors | p99 |")
+    print("|---|---|---|---|---|---|")
+    for lever, measured in run["levers"].items():
+        for key in ("bare_view_before", *measured["pages"], "bare_view_after"):
+            row = measured.get(key) or measured["pages"][key]
+            share = row.get("percent_of_bare_view", measured.get("refused", ""))
+            print(
+                f"| {lever} | {key} | {row['requests_per_second']} | {share}"
+                f" | {row['errors']} | {row['p99']} |"
+            )
     print("\n4. DNS:", json.dumps(result["dns"]))
     mail = result["announcement"]
     print(

@@ -2,6 +2,11 @@
 under gunicorn with the production settings and wrk's concurrent clients, next to /healthz (a
 bare Django view returning "ok") on the same server in the same run.
 
+Each lever (docs/PERFORMANCE.md) runs as its own server in the same run, next to the baseline,
+each with the bare view measured before and after its pages. The machine's state is reported
+(load average, cores); a ratio is refused when the two bare-view figures of a server differ by
+more than NOISE (the machine was disturbed), so no figure is read from a disturbed run.
+
     python bench/throughput.py DOMAIN     (an upgraded tenant of the bench database; JSON line)
 """
 
@@ -23,6 +28,12 @@ BASE = f"http://127.0.0.1:{PORT}"
 # As docker-compose.yml runs the web service; 5 (gunicorn's 2 x cores + 1) measured lower here.
 WORKERS = 3
 CONNECTIONS, SECONDS = 16, 10
+NOISE = 0.15
+# Each lever alone, as environment settings of its own server; "baseline" changes nothing.
+LEVERS = {
+    "baseline": {},
+    "sessions in the cache": {"SESSION_ENGINE": "django.contrib.sessions.backends.cache"},
+}
 os.environ.update(
     DJANGO_SETTINGS_MODULE="config.settings.production",
     SECRET_KEY=secrets.token_urlsafe(60),
@@ -35,12 +46,13 @@ os.environ.update(
 
 
 def prepare(domain):
-    """Sessions for the tenant's admin and for one of its members, and a meeting to join."""
+    """Sessions (for each lever's session store) for the tenant's admin and for one of its
+    members, and a meeting to join."""
     import django
 
     django.setup()
     from django.core.management import call_command
-    from django.test import Client
+    from django.test import Client, override_settings
     from django.utils import timezone
 
     from meetings.services import schedule_meeting
@@ -64,10 +76,13 @@ def prepare(domain):
         for index in range(5)
     ]
     cookies = {}
-    for name, user in (("admin", admin), ("member", member)):
-        client = Client()
-        client.force_login(user)
-        cookies[name] = f"sessionid={client.cookies['sessionid'].value}"
+    for lever, environment in LEVERS.items():
+        engine = environment.get("SESSION_ENGINE", "django.contrib.sessions.backends.db")
+        with override_settings(SESSION_ENGINE=engine):
+            for name, user in (("admin", admin), ("member", member)):
+                client = Client()
+                client.force_login(user)
+                cookies[lever, name] = f"sessionid={client.cookies['sessionid'].value}"
     return cookies, meetings[0].join_token
 
 
@@ -105,8 +120,20 @@ def wrk(path, cookie):
     }
 
 
-def main(domain):
-    cookies, join_token = prepare(domain)
+def ratios(before, after, results):
+    """Each page's share of the bare view's requests/s, or the reason none is given: the bare
+    view drifted by more than NOISE between before and after its pages."""
+    low, high = sorted((before["requests_per_second"], after["requests_per_second"]))
+    drift = round((high - low) / high, 3) if high else 1.0
+    if drift > NOISE:
+        return {"bare_view_drift": drift, "refused": f"bare view drifted {drift:.0%} > {NOISE:.0%}"}
+    bare = (low + high) / 2
+    for row in results.values():
+        row["percent_of_bare_view"] = round(100 * row["requests_per_second"] / bare, 1)
+    return {"bare_view_drift": drift}
+
+
+def serve(environment):
     server = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -117,47 +144,68 @@ def main(domain):
             str(WORKERS),
         ],
         cwd=ROOT,
+        env={**os.environ, **environment},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(BASE + "/healthz", timeout=1).close()
+            return server
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError("gunicorn did not start") from None
+            time.sleep(0.2)
+
+
+def measure(lever, environment, cookies, join_token):
+    admin, member = cookies[lever, "admin"], cookies[lever, "member"]
     pages = {
-        "dashboard (admin)": ("/admin/", cookies["admin"]),
-        "my meetings": ("/meetings/", cookies["admin"]),
-        "join page (member)": (f"/meetings/j/{join_token}/", cookies["member"]),
+        "dashboard (admin)": ("/admin/", admin),
+        "my meetings": ("/meetings/", admin),
+        "join page (member)": (f"/meetings/j/{join_token}/", member),
     }
+    server = serve(environment)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(BASE + "/healthz", timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.2)
-        for path, cookie in [("/healthz", cookies["admin"]), *pages.values()]:
+        for path, cookie in [("/healthz", admin), *pages.values()]:
             request = urllib.request.Request(BASE + path, headers={"Cookie": cookie})
             with urllib.request.urlopen(request, timeout=10) as response:
                 assert response.status == 200, (path, response.status)
         # The bare view before and after the pages: the machine's drift shows between the two.
-        before = wrk("/healthz", cookies["admin"])
+        before = wrk("/healthz", admin)
         results = {name: wrk(path, cookie) for name, (path, cookie) in pages.items()}
-        after = wrk("/healthz", cookies["admin"])
+        after = wrk("/healthz", admin)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    bare = (before["requests_per_second"] + after["requests_per_second"]) / 2
-    for row in results.values():
-        row["percent_of_bare_view"] = round(100 * row["requests_per_second"] / bare, 1)
+    return {
+        "settings": environment,
+        "bare_view_before": before,
+        "bare_view_after": after,
+        "pages": results,
+        **ratios(before, after, results),
+    }
+
+
+def main(domain):
+    cookies, join_token = prepare(domain)
+    load_before = os.getloadavg()
+    levers = {
+        lever: measure(lever, environment, cookies, join_token)
+        for lever, environment in LEVERS.items()
+    }
     print(
         json.dumps(
             {
                 "gunicorn_workers": WORKERS,
                 "wrk_connections": CONNECTIONS,
                 "seconds_each": SECONDS,
-                "bare_view_before": before,
-                "bare_view_after": after,
-                "pages": results,
+                "cores": os.cpu_count(),
+                "load_average_before": [round(value, 2) for value in load_before],
+                "load_average_after": [round(value, 2) for value in os.getloadavg()],
+                "levers": levers,
             }
         )
     )

@@ -207,6 +207,9 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
+# "django.contrib.sessions.backends.db" (default), or "...cache"/"...cached_db" to read sessions
+# from Redis (docs/PERFORMANCE.md measures each).
+SESSION_ENGINE = env("SESSION_ENGINE", "django.contrib.sessions.backends.db")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
