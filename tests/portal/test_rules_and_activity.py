@@ -10,7 +10,7 @@ from django.utils import timezone
 from meetings.exceptions import GuestJoinRefusedError, MeetingFullError
 from meetings.models import Meeting
 from meetings.services import join_meeting, schedule_meeting
-from tenancy.models import Announcement, AnnouncementDelivery, AuditEvent, Policy
+from tenancy.models import Announcement, AnnouncementDelivery, AuditEvent, Policy, Tenant
 from tenancy.services import create_announcement, send_announcement_batch
 from tenancy.tasks import send_announcement
 from tests.factories import member
@@ -85,6 +85,25 @@ def test_a_bad_policy_is_refused_and_changes_nothing(admin_client, contoso, fiel
     assert response.status_code == 400
     assert not Policy.objects.exists()
     assert not AuditEvent.objects.filter(action="policy.changed").exists()
+
+
+@pytest.mark.parametrize("form", ["", "policies", "signup ", "SIGNUP", "<b>x</b>", None])
+def test_an_unknown_form_is_a_400_with_a_message_and_saves_nothing(admin_client, contoso, form):
+    admin_client.post(reverse("portal:policies"), POLICY, follow=True)
+    events = AuditEvent.objects.count()
+    # Empty fields would free every policy if they were read as the policy form.
+    data = {"max_meeting_size": "", "recording_allowed": "", "signup_mode": "refused"}
+    if form is not None:
+        data["form"] = form
+    response = admin_client.post(reverse("portal:policies"), data)
+    assert response.status_code == 400
+    assert [str(m) for m in response.context["messages"]] == [
+        "Unknown form: nothing was saved. Reload the page and try again."
+    ]
+    policy = Policy.objects.get()
+    assert (policy.max_meeting_size, policy.recording_allowed) == (3, False)
+    assert Tenant.objects.get(domain="contoso.com").signup_mode == "licence_if_free"
+    assert AuditEvent.objects.count() == events
 
 
 def test_an_empty_value_frees_a_policy(admin_client, contoso):
