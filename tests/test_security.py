@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from domains.models import DomainClaim
 from tests.factories import member
+from tests.fixtures.production import PRODUCTION_SECRETS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +48,7 @@ def test_production_cookies_are_secure_httponly_and_samesite():
         cwd=ROOT,
         env={
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            "SECRET_KEY": "k3y-" + "a1B2c3D4e5F6g7H8i9J0" * 3,
+            **PRODUCTION_SECRETS,
             "PATH": "/usr/bin:/bin",
         },
         capture_output=True,
