@@ -86,18 +86,20 @@ def users_csv(request):
     header = [_("Name"), _("E-mail"), _("Licence"), _("Role"), _("Joined"), _("Last login")]
 
     def lines():
-        yield writer.writerow(header)
+        yield writer.writerow(_csv_safe(header))
         for membership in memberships.iterator(chunk_size=2000):
             user = membership.user
             yield writer.writerow(
-                [
-                    _csv_safe(user.name),
-                    user.email,
-                    _("yes") if user.pk in holders else _("no"),
-                    membership.get_role_display(),
-                    membership.joined_at.isoformat(),
-                    user.last_login.isoformat() if user.last_login else "",
-                ]
+                _csv_safe(
+                    [
+                        user.name,
+                        user.email,
+                        _("yes") if user.pk in holders else _("no"),
+                        membership.get_role_display(),
+                        membership.joined_at.isoformat(),
+                        user.last_login.isoformat() if user.last_login else "",
+                    ]
+                )
             )
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
@@ -105,9 +107,14 @@ def users_csv(request):
     return response
 
 
-def _csv_safe(text):
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+# A cell starting with one of these runs as a formula in a spreadsheet (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_safe(cells: list[str]) -> list[str]:
+    """Every cell as typed, with a quote in front of those a spreadsheet would run: names and
+    addresses alike (`=cmd|'/c calc'!A0@contoso.com` passes many address checks)."""
+    return ["'" + cell if cell.startswith(FORMULA_STARTS) else cell for cell in cells]
 
 
 @admin_required

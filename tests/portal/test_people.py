@@ -1,3 +1,5 @@
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -98,6 +100,31 @@ def test_csv_export_lists_everyone_and_neutralises_formulas(admin_client, contos
     assert lines[0] == "Name,E-mail,Licence,Role,Joined,Last login"
     assert len(lines) == 4
     assert any(line.startswith("'=HYPERLINK(1),eve@contoso.com") for line in lines)
+
+
+def test_csv_export_neutralises_formulas_in_every_cell(admin_client, contoso):
+    """Any cell a spreadsheet would run as a formula (OWASP: = + - @ tab CR) starts with a quote,
+    the address too: `=cmd|'/c calc'!A0@contoso.com` passes many address checks."""
+    people = {
+        "=cmd|'/c calc'!A0@contoso.com": "Eve Equals",
+        "+33-1-23@contoso.com": "+SUM(1)",
+        "-2+3@contoso.com": "-2+3",
+        "at@contoso.com": "@SUM(A1:A9)",
+        "tab@contoso.com": "\t=1+1",
+        "cr@contoso.com": "\r=1+1",
+    }
+    for email, name in people.items():
+        member(email, name=name)
+    response = admin_client.get(reverse("portal:users_csv"))
+    body = b"".join(response.streaming_content).decode()
+    rows = list(csv.reader(io.StringIO(body, newline="")))
+    assert len(rows) == 1 + 2 + len(people)
+    cells = [cell for row in rows for cell in row]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    exported = {row[1]: row[0] for row in rows[1:]}
+    for email, name in people.items():
+        safe_email = "'" + email if email[0] in "=+-" else email
+        assert exported[safe_email] == ("'" + name if name[0] in "=+-@\t\r" else name)
 
 
 def test_make_and_revoke_admin_and_the_last_admin_stays(admin_client, contoso):
