@@ -3,10 +3,12 @@
 import csv
 
 from allauth.account.forms import ResetPasswordForm
+from allauth.core import ratelimit
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -199,8 +201,13 @@ def user_action(request, pk, action):
 @admin_required
 @require_POST
 def password_reset(request, pk):
-    """allauth's own reset mail, as if the person had asked for it."""
+    """allauth's own reset mail, as if the person had asked for it; throttled with allauth's
+    rate limits, as its own reset page is (settings: `admin_reset_password*`)."""
     user = _member(request, pk)
+    refusal = _reset_refusal(request, user)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("portal:users")
     form = ResetPasswordForm(data={"email": user.email})
     if form.is_valid():
         form.save(request)
@@ -216,6 +223,17 @@ def password_reset(request, pk):
     else:
         messages.error(request, _("No reset could be sent to %(email)s.") % {"email": user.email})
     return redirect("portal:users")
+
+
+def _reset_refusal(request: HttpRequest, user: AbstractBaseUser) -> str | None:
+    # The admin's own limit first, so that a refused admin does not use up the member's.
+    if not ratelimit.consume(request, action="admin_reset_password", user=request.user):
+        return _("You sent too many password resets in the last hour. Try again later.")
+    if not ratelimit.consume(request, action="admin_reset_password_member", key=user.email):
+        return _("%(email)s was sent several reset links in the last hour. Try again later.") % {
+            "email": user.email
+        }
+    return None
 
 
 @admin_required
