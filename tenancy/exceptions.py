@@ -12,3 +12,7 @@ class InvalidDomainError(TenancyError):
 
 class ConsumerDomainError(TenancyError):
     pass
+
+
+class AddressTooLongError(TenancyError):
+    pass

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from core.counts import forget_count
 
-from .email_domains import is_consumer_domain, normalise_domain
+from .email_domains import domain_of_email, is_consumer_domain, normalise_domain
 from .exceptions import InvalidDomainError, TenancyError
 from .models import (
     Announcement,
@@ -170,9 +170,9 @@ def invite_member(*, tenant, actor, email, name, base_url):
     email = (email or "").strip().lower()
     try:
         validate_email(email)
-        domain = normalise_domain(email.rpartition("@")[2])
-    except (ValidationError, InvalidDomainError) as error:
+    except ValidationError as error:
         raise TenancyError(_("Enter a valid e-mail address.")) from error
+    domain = domain_of_email(email)  # its refusal says why: too long, or read as another domain
     if domain != tenant.domain:
         raise TenancyError(
             _("Only addresses at %(domain)s can join your organisation.")

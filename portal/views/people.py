@@ -67,6 +67,7 @@ def users(request):
         "page": page,
         "invite_form": InviteForm(),
         "join_requests": JoinRequest.objects.for_tenant(request.tenant).select_related("user"),
+        "filter_errors": [error for errors in filters.errors.values() for error in errors],
     }
     return render(request, "portal/users.html", context, status=200 if filters.is_valid() else 400)
 

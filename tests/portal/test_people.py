@@ -18,6 +18,7 @@ from meetings.services import schedule_meeting
 from tenancy.models import AuditEvent, JoinRequest, Membership, Removal, Tenant
 from tenancy.services import join_tenant_of_verified_email
 from tests.factories import PASSWORD, member
+from tests.portal.conftest import managed_tenant
 
 User = get_user_model()
 
@@ -241,6 +242,38 @@ def test_invitation_refuses_other_addresses(admin_client, contoso, email):
     assert set(User.objects.values_list("email", flat=True)) == before
     assert mail.outbox == []
     assert messages_of(admin_client)
+
+
+@pytest.mark.parametrize("spelling", ["li@straße.de", "li@STRAẞE.de", "li@Straße.DE"])
+def test_invitation_refuses_an_address_older_mail_software_sends_elsewhere(
+    localstripe, db, django_capture_on_commit_callbacks, spelling
+):
+    """At the tenant of xn--strae-oqa.de, li@straße.de would be mailed at strasse.de."""
+    admin, _people, _subscription = managed_tenant(localstripe, "xn--strae-oqa.de", others=())
+    client = Client()
+    client.force_login(admin)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("portal:invite"), {"email": spelling, "name": "Li"}, follow=True
+        )
+    [message] = [str(m) for m in response.context["messages"]]
+    assert "older mail software" in message or "Only addresses at" in message
+    assert not User.objects.filter(email__startswith="li@").exists()
+    assert mail.outbox == []
+
+
+def test_invitation_of_the_xn_spelling_is_mailed_there(
+    localstripe, db, django_capture_on_commit_callbacks
+):
+    admin, _people, _subscription = managed_tenant(localstripe, "xn--strae-oqa.de", others=())
+    client = Client()
+    client.force_login(admin)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("portal:invite"), {"email": "li@xn--strae-oqa.de", "name": "Li"})
+    [invitation] = mail.outbox
+    assert invitation.message()["To"] == "li@xn--strae-oqa.de"
 
 
 def test_invitations_are_rate_limited(admin_client, contoso, settings):
