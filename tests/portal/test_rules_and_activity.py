@@ -204,3 +204,13 @@ def test_the_real_worker_mails_every_member_once(celery_worker, mailbox, localst
     recipients = sorted(address for message in mailbox.messages for address in message["to"])
     assert recipients == sorted([rob.email] + [p.email for p in people])
     assert {message["subject"] for message in mailbox.messages} == {"Moved"}
+
+
+@pytest.mark.parametrize("selected", ["²", "٣", "9" * 19, "9" * 5000, "-1"])
+def test_selected_ids_that_are_no_numbers_are_a_400_not_a_500(admin_client, contoso, selected):
+    response = admin_client.post(
+        reverse("portal:announce"),
+        {"subject": "News", "body": "Hello", "recipients": "all", "user": [selected]},
+    )
+    assert response.status_code == 400
+    assert not Announcement.objects.exists()
