@@ -7,9 +7,10 @@ octets before the @, 254 in all."""
 from datetime import timedelta
 
 import pytest
+from django import forms
 from django.apps import apps
 from django.test import Client
-from django.urls import reverse
+from django.urls import get_resolver, reverse
 from django.utils import timezone
 
 from meetings.services import schedule_meeting
@@ -195,3 +196,27 @@ def test_over_long_input_is_a_form_error_and_changes_nothing(clients, case):
     assert response.status_code in (200, 400)
     assert told in response.content.decode()
     assert database_rows() == before
+
+
+def form_classes(base=forms.BaseForm):
+    for subclass in base.__subclasses__():
+        yield subclass
+        yield from form_classes(subclass)
+
+
+def test_every_text_field_of_our_forms_has_a_max_length():
+    """A form added later is held to the rule as well: every text it takes has a limit."""
+    assert get_resolver().url_patterns  # imports every view, hence every form
+    ours = [
+        form
+        for form in set(form_classes())
+        if form.__module__.split(".")[0] in {"tenancy", "meetings", "domains", "wizard", "portal"}
+    ]
+    assert len(ours) >= 10
+    unlimited = [
+        f"{form.__module__}.{form.__name__}.{name}"
+        for form in ours
+        for name, field in form.base_fields.items()
+        if isinstance(field, forms.CharField) and field.max_length is None
+    ]
+    assert unlimited == []
