@@ -12,6 +12,7 @@ from licensing.selectors import live_subscription
 from portal.access import admin_required
 from tenancy import services
 from tenancy.exceptions import TenancyError
+from tenancy.forms import validate_single_line
 from tenancy.models import Announcement
 from tenancy.selectors import announcement_progress, audit_events
 from tenancy.tasks import queue_announcement
@@ -63,7 +64,9 @@ def audit(request):
 
 
 class AnnouncementForm(forms.Form):
-    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=200)
+    subject = forms.CharField(
+        label=gettext_lazy("Subject"), max_length=200, validators=[validate_single_line]
+    )
     body = forms.CharField(label=gettext_lazy("Message"), max_length=10_000, widget=forms.Textarea)
     recipients = forms.ChoiceField(
         label=gettext_lazy("To"),
