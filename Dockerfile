@@ -6,5 +6,6 @@ COPY . .
 RUN pip install --no-cache-dir . \
     && DJANGO_SETTINGS_MODULE=config.settings.local python manage.py compilemessages --ignore=.venv \
     && SECRET_KEY=build-only-$(head -c 64 /dev/urandom | base64 | tr -d '\n') \
+       STRIPE_WEBHOOK_SECRET=whsec_build-only-$(head -c 32 /dev/urandom | base64 | tr -d '\n') \
        python manage.py collectstatic --noinput --settings=config.settings.production
 EXPOSE 8000

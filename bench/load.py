@@ -37,6 +37,7 @@ ENV = {
     "CACHE_URL": "redis://127.0.0.1:6379/5",
     "STRIPE_API_BASE": f"http://127.0.0.1:{STRIPE_PORT}",
     "STRIPE_SECRET_KEY": "sk_test_load",
+    "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_urlsafe(32),
     "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
     # As behind a load balancer: each simulated person has an address of their own (from the
     # documentation range 198.51.100.0/24 and up: a header value, never contacted).

@@ -37,6 +37,7 @@ LEVERS = {
 os.environ.update(
     DJANGO_SETTINGS_MODULE="config.settings.production",
     SECRET_KEY=secrets.token_urlsafe(60),
+    STRIPE_WEBHOOK_SECRET="whsec_" + secrets.token_urlsafe(32),
     ALLOWED_HOSTS="127.0.0.1",
     SECURE_SSL_REDIRECT="false",
     CACHE_URL="redis://127.0.0.1:6379/8",

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from licensing.plans import ENTRY_PLANS, plan_by_key
 from licensing.services.seats import MAX_SEATS
-from tenancy.forms import validate_person_name
+from tenancy.forms import validate_person_name, validate_single_line
 from tenancy.models import Announcement, Policy, Tenant
 from tenancy.selectors import MEMBER_SORTS
 
@@ -115,7 +115,11 @@ class AuditFilter(forms.Form):
 
 
 class AnnouncementForm(forms.Form):
-    subject = forms.CharField(label=_("Subject"), max_length=Announcement.SUBJECT_MAX_LENGTH)
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=Announcement.SUBJECT_MAX_LENGTH,
+        validators=[validate_single_line],
+    )
     body = forms.CharField(
         label=_("Message"), max_length=Announcement.BODY_MAX_LENGTH, widget=forms.Textarea
     )

@@ -5,12 +5,16 @@ from functools import cache
 from pathlib import Path
 
 import idna
+from django.utils.encoding import punycode
 from django.utils.translation import gettext as _
 
-from .exceptions import ConsumerDomainError, InvalidDomainError
+from .exceptions import AddressTooLongError, ConsumerDomainError, InvalidDomainError
 
 CONSUMER_DOMAINS_FILE = Path(__file__).parent / "data" / "consumer_domains.txt"
 MAX_DOMAIN_LENGTH = 253
+# RFC 5321, 4.5.3.1: a local part of 64 octets; a path of 256 octets, less its two brackets.
+MAX_LOCAL_PART_LENGTH = 64
+MAX_ADDRESS_LENGTH = 254
 
 
 @cache
@@ -19,10 +23,20 @@ def consumer_domains():
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
-def normalise_domain(domain):
-    """Lower case, no trailing dot, IDN to punycode: the key of a tenant.
+def normalise_domain(domain: str) -> str:
+    """Lower case, no trailing dot, IDN to punycode (IDNA 2008): the key of a tenant.
 
-    Raises InvalidDomainError for anything that is not a DNS name, IP literals included.
+    Raises InvalidDomainError for anything that is not a DNS name, IP literals included, and for
+    a domain that mail software would deliver elsewhere than to its key.
+
+    The tenant key follows IDNA 2008 (UTS 46, non-transitional), as registries and browsers do
+    today; Django's mail encodes domains with Python's `idna` codec, which is IDNA 2003. The two
+    read ß, the final sigma ς, the zero-width (non-)joiner, letters newer than Unicode 3.2 and a
+    few others differently: mail for bob@straße.de goes to strasse.de, so its owner could verify
+    an address of xn--strae-oqa.de and join that tenant. Such a domain is refused rather than
+    rewritten to its xn-- form, because we cannot know which of the two domains the person
+    meant (both exist and have different owners); the message offers the xn-- spelling, which
+    every mail software reads as the key, for those who mean that one.
     """
     candidate = (domain or "").strip().rstrip(".").lower()
     if candidate.startswith("[") or _is_ip_address(candidate):
@@ -38,7 +52,24 @@ def normalise_domain(domain):
     labels = ascii_domain.split(".")
     if len(labels) < 2 or len(ascii_domain) > MAX_DOMAIN_LENGTH or labels[-1].isdigit():
         raise InvalidDomainError(_("“%(domain)s” is not a valid domain.") % {"domain": domain})
+    if _as_mail_software_sends(candidate) != ascii_domain:
+        raise InvalidDomainError(
+            _(
+                "Some older mail software reads “%(domain)s” as another domain (ß, ς and "
+                "invisible joiners are among the letters read differently), so mail could go "
+                "to someone else. If your domain is %(key)s, type it that way."
+            )
+            % {"domain": domain, "key": ascii_domain}
+        )
     return ascii_domain
+
+
+def _as_mail_software_sends(domain: str) -> str | None:
+    """The domain as Django's mail writes it (Python's IDNA 2003 codec); None if it cannot."""
+    try:
+        return punycode(domain)
+    except UnicodeError:
+        return None
 
 
 def _is_ip_address(value):
@@ -49,12 +80,29 @@ def _is_ip_address(value):
     return True
 
 
-def domain_of_email(email):
-    """The normalised domain of an e-mail address (everything after the last @)."""
-    _local, sep, domain = (email or "").rpartition("@")
+def domain_of_email(email: str) -> str:
+    """The normalised domain of an e-mail address (everything after the last @).
+
+    Refuses an address longer than mail carries (RFC 5321: 64 octets before the @, 254 in all,
+    the domain counted as it is sent, in its xn-- form): what a person typed is never cut to fit
+    a column."""
+    local, sep, domain = (email or "").rpartition("@")
     if not sep:
         raise InvalidDomainError(_("Enter a valid e-mail address."))
-    return normalise_domain(domain)
+    too_long = AddressTooLongError(
+        _(
+            "This address is too long: e-mail addresses have at most %(local)d characters "
+            "before the @ and %(total)d in all."
+        )
+        % {"local": MAX_LOCAL_PART_LENGTH, "total": MAX_ADDRESS_LENGTH}
+    )
+    if len(email) > MAX_ADDRESS_LENGTH:
+        raise too_long
+    key = normalise_domain(domain)
+    local_octets = len(local.encode("utf-8"))
+    if local_octets > MAX_LOCAL_PART_LENGTH or local_octets + 1 + len(key) > MAX_ADDRESS_LENGTH:
+        raise too_long
+    return key
 
 
 # Second-level labels under which country domains sell names (yahoo.co.uk, terra.com.br).

@@ -11,3 +11,7 @@ class InvalidDomainError(TenancyError):
 
 class ConsumerDomainError(TenancyError):
     pass
+
+
+class AddressTooLongError(TenancyError):
+    pass

@@ -4,13 +4,23 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+# Control characters, and the line and paragraph separators that some software breaks on.
+LINE_BREAKING = {"Cc", "Zl", "Zp"}
 
-def validate_person_name(value):
+
+def validate_person_name(value: str) -> None:
     """A name is shown in many places: no markup characters, no control characters."""
     if any(ch in "<>" for ch in value):
         raise ValidationError(_("A name cannot contain “<” or “>”."))
-    if any(unicodedata.category(ch) in {"Cc", "Cf"} for ch in value):
+    if any(unicodedata.category(ch) in {"Cf", *LINE_BREAKING} for ch in value):
         raise ValidationError(_("A name cannot contain control characters."))
+
+
+def validate_single_line(value: str) -> None:
+    """Text that goes into a mail header, such as a subject: one line, no control characters
+    (a CR or LF there would end the header and start another, a NUL cut it)."""
+    if any(unicodedata.category(ch) in LINE_BREAKING for ch in value):
+        raise ValidationError(_("This text cannot contain line breaks or control characters."))
 
 
 class SignupDetailsForm(forms.Form):

@@ -12,6 +12,8 @@ import yaml
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.fixtures.production import PRODUCTION_SECRETS, SECRET_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -39,7 +41,9 @@ def test_every_compose_command_points_at_real_modules():
 
 
 def run_manage(*args, env_extra):
+    """manage.py under the production settings; a None in `env_extra` unsets that variable."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", **env_extra}
+    env = {name: value for name, value in env.items() if value is not None}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for Playwright in tests only
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -57,14 +61,34 @@ def test_production_refuses_to_start_without_a_real_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "secret",
+    [
+        None,
+        "",
+        "   ",
+        "whsec_quorum_local",
+        "whsec_" + "x" * 40,
+        "changeme-changeme-changeme-changeme-changeme",
+        "sk_live_" + "Q7vK2mX9pL4sN8dR3tY6wB1zH5cF0gJe",
+    ],
+)
+def test_production_refuses_to_start_without_a_real_stripe_webhook_secret(secret):
+    """An empty or placeholder secret would answer 400 to every webhook: lost cancellations."""
+    result = run_manage(
+        "check", env_extra={"SECRET_KEY": SECRET_KEY, "STRIPE_WEBHOOK_SECRET": secret}
+    )
+    assert result.returncode != 0
+    assert "STRIPE_WEBHOOK_SECRET must be set" in result.stderr
+
+
 def test_production_settings_pass_check_deploy_without_warnings():
-    key = "k3y-" + "a1B2c3D4e5F6g7H8i9J0" * 3
     result = run_manage(
         "check",
         "--deploy",
         "--fail-level",
         "WARNING",
-        env_extra={"SECRET_KEY": key, "ALLOWED_HOSTS": "quorum.example"},
+        env_extra={**PRODUCTION_SECRETS, "ALLOWED_HOSTS": "quorum.example"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

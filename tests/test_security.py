@@ -9,7 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from domains.models import DomainClaim
-from tests.factories import member
+from tests.factories import PASSWORD, member
+from tests.fixtures.production import PRODUCTION_SECRETS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +48,7 @@ def test_production_cookies_are_secure_httponly_and_samesite():
         cwd=ROOT,
         env={
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            "SECRET_KEY": "k3y-" + "a1B2c3D4e5F6g7H8i9J0" * 3,
+            **PRODUCTION_SECRETS,
             "PATH": "/usr/bin:/bin",
         },
         capture_output=True,
@@ -55,3 +56,47 @@ def test_production_cookies_are_secure_httponly_and_samesite():
         check=True,
     )
     assert result.stdout.split() == ["True", "True", "Lax", "True", "Lax", "True", "31536000"]
+
+
+DJANGO_ADMIN = "/django-admin/"
+
+
+@pytest.mark.django_db
+def test_the_django_admin_has_no_login_of_its_own():
+    """Its own login form would skip allauth's rate limits (and, later, two-factor)."""
+    staff = member("ops@contoso.com", is_staff=True, is_superuser=True)
+    client = Client()
+    page = client.get(DJANGO_ADMIN + "login/")
+    assert page.status_code == 302
+    assert page["Location"].startswith(reverse("account_login") + "?next=")
+    for fields in ({"username": staff.email}, {"login": staff.email}, {"email": staff.email}):
+        response = client.post(
+            DJANGO_ADMIN + "login/", {**fields, "password": PASSWORD, "next": DJANGO_ADMIN}
+        )
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_login"))
+        assert "_auth_user_id" not in client.session
+    assert client.get(DJANGO_ADMIN).status_code == 302
+
+
+@pytest.mark.django_db
+def test_staff_signed_in_through_allauth_reach_the_django_admin():
+    staff = member("ops@contoso.com", is_staff=True, is_superuser=True)
+    client = Client()
+    response = client.post(
+        reverse("account_login"), {"login": staff.email, "password": PASSWORD, "next": DJANGO_ADMIN}
+    )
+    assert response["Location"] == DJANGO_ADMIN
+    assert client.get(DJANGO_ADMIN).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_member_who_is_not_staff_does_not_reach_the_django_admin():
+    sara = member("sara@contoso.com")
+    client = Client()
+    client.post(reverse("account_login"), {"login": sara.email, "password": PASSWORD})
+    assert "_auth_user_id" in client.session
+    response = client.get(DJANGO_ADMIN, follow=True)
+    assert response.status_code == 403
+    assert client.get(DJANGO_ADMIN + "tenancy/user/").status_code in (302, 403)
+    assert client.get(DJANGO_ADMIN + "tenancy/user/", follow=True).status_code == 403

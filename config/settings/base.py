@@ -130,6 +130,9 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
+    # Resets an admin sends from the admin centre (portal): per member, and per admin.
+    "admin_reset_password_member": "3/h/key",
+    "admin_reset_password": "30/h/user",
 }
 
 LANGUAGE_CODE = "en"

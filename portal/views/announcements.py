@@ -41,7 +41,9 @@ def _default_announcement(request):
 def announce(request):
     """Compose, preview, then send: nothing is sent before the admin saw the preview."""
     selected = request.POST.getlist("user") or request.GET.getlist("user")
-    member_ids = [int(pk) for pk in selected if pk.isdigit() and len(pk) < 19]
+    # Ids as the database keeps them: "²" is a digit to isdigit() but no number; 19 digits and
+    # more overflow a bigint.
+    member_ids = [int(pk) for pk in selected if pk.isdecimal() and len(pk) < 19]
     if request.method == "GET":
         initial = {
             **_default_announcement(request),

@@ -24,7 +24,12 @@ def policies(request):
     signup_form = SignupModeForm(initial={"signup_mode": tenant.signup_mode})
     status = 200
     if request.method == "POST":
-        if request.POST.get("form") == "signup":
+        if request.POST.get("form") not in ("policy", "signup"):
+            # Read as the policy form, its empty fields would free every policy.
+            messages.error(
+                request, _("Unknown form: nothing was saved. Reload the page and try again.")
+            )
+        elif request.POST.get("form") == "signup":
             signup_form = SignupModeForm(request.POST)
             if signup_form.is_valid():
                 membership_services.set_signup_mode(

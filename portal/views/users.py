@@ -3,14 +3,17 @@
 import csv
 
 from allauth.account.forms import ResetPasswordForm
+from allauth.core import ratelimit
 from django.contrib import messages
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from core.middleware import refusals_go_back_to
 from licensing.exceptions import LicensingError
 from licensing.selectors import licence_holder_ids
 from licensing.services import seats as licences
@@ -50,6 +53,7 @@ def users(request):
         "page": page,
         "invite_form": InviteForm(),
         "join_requests": pending_join_requests(request.tenant),
+        "filter_errors": [error for errors in filters.errors.values() for error in errors],
     }
     return render(request, "portal/users.html", context, status=200 if filters.is_valid() else 400)
 
@@ -68,18 +72,20 @@ def users_csv(request):
     header = [_("Name"), _("E-mail"), _("Licence"), _("Role"), _("Joined"), _("Last login")]
 
     def lines():
-        yield writer.writerow(header)
+        yield writer.writerow(_csv_safe(header))
         for membership, licensed in rows:
             user = membership.user
             yield writer.writerow(
-                [
-                    _csv_safe(user.name),
-                    user.email,
-                    _("yes") if licensed else _("no"),
-                    membership.get_role_display(),
-                    membership.joined_at.isoformat(),
-                    user.last_login.isoformat() if user.last_login else "",
-                ]
+                _csv_safe(
+                    [
+                        user.name,
+                        user.email,
+                        _("yes") if licensed else _("no"),
+                        membership.get_role_display(),
+                        membership.joined_at.isoformat(),
+                        user.last_login.isoformat() if user.last_login else "",
+                    ]
+                )
             )
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
@@ -87,11 +93,17 @@ def users_csv(request):
     return response
 
 
-def _csv_safe(text):
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+# A cell starting with one of these runs as a formula in a spreadsheet (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _csv_safe(cells: list[str]) -> list[str]:
+    """Every cell as typed, with a quote in front of those a spreadsheet would run: names and
+    addresses alike (`=cmd|'/c calc'!A0@contoso.com` passes many address checks)."""
+    return ["'" + cell if cell.startswith(FORMULA_STARTS) else cell for cell in cells]
+
+
+@refusals_go_back_to("portal:users")
 @admin_required
 @require_POST
 def invite(request):
@@ -151,6 +163,7 @@ DONE = {
 }
 
 
+@refusals_go_back_to("portal:users")
 @admin_required
 @require_POST
 def user_action(request, pk, action):
@@ -167,11 +180,17 @@ def user_action(request, pk, action):
     return redirect("portal:users")
 
 
+@refusals_go_back_to("portal:users")
 @admin_required
 @require_POST
 def password_reset(request, pk):
-    """allauth's own reset mail, as if the person had asked for it."""
+    """allauth's own reset mail, as if the person had asked for it; throttled with allauth's
+    rate limits, as its own reset page is (settings: `admin_reset_password*`)."""
     user = _member(request, pk)
+    refusal = _reset_refusal(request, user)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("portal:users")
     form = ResetPasswordForm(data={"email": user.email})
     if form.is_valid():
         form.save(request)
@@ -189,6 +208,18 @@ def password_reset(request, pk):
     return redirect("portal:users")
 
 
+def _reset_refusal(request: HttpRequest, user: AbstractBaseUser) -> str | None:
+    # The admin's own limit first, so that a refused admin does not use up the member's.
+    if not ratelimit.consume(request, action="admin_reset_password", user=request.user):
+        return _("You sent too many password resets in the last hour. Try again later.")
+    if not ratelimit.consume(request, action="admin_reset_password_member", key=user.email):
+        return _("%(email)s was sent several reset links in the last hour. Try again later.") % {
+            "email": user.email
+        }
+    return None
+
+
+@refusals_go_back_to("portal:users")
 @admin_required
 @require_POST
 def join_request(request, pk, decision):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from core.counts import forget_count
 from core.scoping import in_tenant_scope, tenant_scope
 
-from ..email_domains import is_consumer_domain, normalise_domain
+from ..email_domains import domain_of_email, is_consumer_domain, normalise_domain
 from ..exceptions import InvalidDomainError, TenancyError
 from ..models import JoinRequest, Membership, Removal, Tenant, User
 from ..selectors import member_count_key, membership_of
@@ -155,9 +155,9 @@ def invite_member(*, tenant: Tenant, actor: User, email: str, name: str, base_ur
     email = (email or "").strip().lower()
     try:
         validate_email(email)
-        domain = normalise_domain(email.rpartition("@")[2])
-    except (ValidationError, InvalidDomainError) as error:
+    except ValidationError as error:
         raise TenancyError(_("Enter a valid e-mail address.")) from error
+    domain = domain_of_email(email)  # its refusal says why: too long, or read as another domain
     if domain != tenant.domain:
         raise TenancyError(
             _("Only addresses at %(domain)s can join your organisation.")

@@ -39,9 +39,11 @@ def test_a_refused_post_goes_back_to_the_page_it_was_sent_from(client):
     "referer", ["https://evil.example/admin/", "//evil.example/", "javascript:alert(1)", ""]
 )
 def test_a_referer_off_this_site_is_not_followed(client, referer):
+    """Nor is the refused address itself (often POST only): the message shows on a 400 page."""
     response = client.post("/refused/?step=2", headers={"Referer": referer})
-    assert (response.status_code, response["Location"]) == (302, "/refused/?step=2")
-    assert messages_of(response) == [("error", MESSAGE)]
+    assert response.status_code == 400
+    assert "Location" not in response
+    assert "Only 3 people fit in this &lt;meeting&gt;." in response.content.decode()
 
 
 def test_a_refused_get_shows_the_message_on_a_400_page(client):
@@ -61,3 +63,9 @@ def test_the_page_speaks_the_persons_language(client):
 def test_other_errors_are_left_to_the_500_handler(client):
     with pytest.raises(ValueError, match="a programming error"):
         client.get("/broken/")
+
+
+def test_a_view_names_where_a_refused_post_without_referer_goes(client):
+    response = client.post("/refused-from-a-page/")
+    assert (response.status_code, response["Location"]) == (302, "/refused/")
+    assert messages_of(response) == [("error", MESSAGE)]

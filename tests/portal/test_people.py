@@ -1,3 +1,5 @@
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -16,6 +18,7 @@ from meetings.services import schedule_meeting
 from tenancy.models import AuditEvent, JoinRequest, Membership, Removal, Tenant
 from tenancy.services.membership import join_tenant_of_verified_email
 from tests.factories import PASSWORD, member
+from tests.portal.conftest import managed_tenant
 
 User = get_user_model()
 
@@ -98,6 +101,31 @@ def test_csv_export_lists_everyone_and_neutralises_formulas(admin_client, contos
     assert lines[0] == "Name,E-mail,Licence,Role,Joined,Last login"
     assert len(lines) == 4
     assert any(line.startswith("'=HYPERLINK(1),eve@contoso.com") for line in lines)
+
+
+def test_csv_export_neutralises_formulas_in_every_cell(admin_client, contoso):
+    """Any cell a spreadsheet would run as a formula (OWASP: = + - @ tab CR) starts with a quote,
+    the address too: `=cmd|'/c calc'!A0@contoso.com` passes many address checks."""
+    people = {
+        "=cmd|'/c calc'!A0@contoso.com": "Eve Equals",
+        "+33-1-23@contoso.com": "+SUM(1)",
+        "-2+3@contoso.com": "-2+3",
+        "at@contoso.com": "@SUM(A1:A9)",
+        "tab@contoso.com": "\t=1+1",
+        "cr@contoso.com": "\r=1+1",
+    }
+    for email, name in people.items():
+        member(email, name=name)
+    response = admin_client.get(reverse("portal:users_csv"))
+    body = b"".join(response.streaming_content).decode()
+    rows = list(csv.reader(io.StringIO(body, newline="")))
+    assert len(rows) == 1 + 2 + len(people)
+    cells = [cell for row in rows for cell in row]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    exported = {row[1]: row[0] for row in rows[1:]}
+    for email, name in people.items():
+        safe_email = "'" + email if email[0] in "=+-" else email
+        assert exported[safe_email] == ("'" + name if name[0] in "=+-@\t\r" else name)
 
 
 def test_make_and_revoke_admin_and_the_last_admin_stays(admin_client, contoso):
@@ -222,6 +250,38 @@ def test_invitation_refuses_other_addresses(admin_client, contoso, email):
     assert set(User.objects.values_list("email", flat=True)) == before
     assert mail.outbox == []
     assert messages_of(admin_client)
+
+
+@pytest.mark.parametrize("spelling", ["li@straße.de", "li@STRAẞE.de", "li@Straße.DE"])
+def test_invitation_refuses_an_address_older_mail_software_sends_elsewhere(
+    localstripe, db, django_capture_on_commit_callbacks, spelling
+):
+    """At the tenant of xn--strae-oqa.de, li@straße.de would be mailed at strasse.de."""
+    admin, _people, _subscription = managed_tenant(localstripe, "xn--strae-oqa.de", others=())
+    client = Client()
+    client.force_login(admin)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("portal:invite"), {"email": spelling, "name": "Li"}, follow=True
+        )
+    [message] = [str(m) for m in response.context["messages"]]
+    assert "older mail software" in message or "Only addresses at" in message
+    assert not User.objects.filter(email__startswith="li@").exists()
+    assert mail.outbox == []
+
+
+def test_invitation_of_the_xn_spelling_is_mailed_there(
+    localstripe, db, django_capture_on_commit_callbacks
+):
+    admin, _people, _subscription = managed_tenant(localstripe, "xn--strae-oqa.de", others=())
+    client = Client()
+    client.force_login(admin)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("portal:invite"), {"email": "li@xn--strae-oqa.de", "name": "Li"})
+    [invitation] = mail.outbox
+    assert invitation.message()["To"] == "li@xn--strae-oqa.de"
 
 
 def test_invitations_are_rate_limited(admin_client, contoso, settings):

@@ -11,7 +11,7 @@ from meetings.exceptions import GuestJoinRefusedError, MeetingFullError
 from meetings.models import Meeting
 from meetings.services import join_meeting, schedule_meeting
 from tenancy.exceptions import TenancyError
-from tenancy.models import Announcement, AnnouncementDelivery, AuditEvent, Policy
+from tenancy.models import Announcement, AnnouncementDelivery, AuditEvent, Policy, Tenant
 from tenancy.selectors import announcement_progress
 from tenancy.services.announcements import create_announcement, send_announcement_batch
 from tenancy.tasks import requeue_unfinished_announcements, send_announcement
@@ -87,6 +87,25 @@ def test_a_bad_policy_is_refused_and_changes_nothing(admin_client, contoso, fiel
     assert response.status_code == 400
     assert not Policy.objects.unscoped().exists()
     assert not AuditEvent.objects.unscoped().filter(action="policy.changed").exists()
+
+
+@pytest.mark.parametrize("form", ["", "policies", "signup ", "SIGNUP", "<b>x</b>", None])
+def test_an_unknown_form_is_a_400_with_a_message_and_saves_nothing(admin_client, contoso, form):
+    admin_client.post(reverse("portal:policies"), POLICY, follow=True)
+    events = AuditEvent.objects.unscoped().count()
+    # Empty fields would free every policy if they were read as the policy form.
+    data = {"max_meeting_size": "", "recording_allowed": "", "signup_mode": "refused"}
+    if form is not None:
+        data["form"] = form
+    response = admin_client.post(reverse("portal:policies"), data)
+    assert response.status_code == 400
+    assert [str(m) for m in response.context["messages"]] == [
+        "Unknown form: nothing was saved. Reload the page and try again."
+    ]
+    policy = Policy.objects.unscoped().get()
+    assert (policy.max_meeting_size, policy.recording_allowed) == (3, False)
+    assert Tenant.objects.get(domain="contoso.com").signup_mode == "licence_if_free"
+    assert AuditEvent.objects.unscoped().count() == events
 
 
 def test_an_empty_value_frees_a_policy(admin_client, contoso):
@@ -294,3 +313,13 @@ def test_the_default_announcement_states_the_plans_meeting_cap(admin_client, con
     }
     body = admin_client.get(reverse("portal:announce")).context["form"].initial["body"]
     assert "your meetings now take up to 250 people" in body
+
+
+@pytest.mark.parametrize("selected", ["²", "٣", "9" * 19, "9" * 5000, "-1"])
+def test_selected_ids_that_are_no_numbers_are_a_400_not_a_500(admin_client, contoso, selected):
+    response = admin_client.post(
+        reverse("portal:announce"),
+        {"subject": "News", "body": "Hello", "recipients": "all", "user": [selected]},
+    )
+    assert response.status_code == 400
+    assert not Announcement.objects.unscoped().exists()

@@ -1,16 +1,23 @@
 """Property-based bad input on every form and the webhook: never a 5xx, never a changed row
 for a rejected input, and what the user typed always comes back escaped."""
 
+import itertools
 import json
+from datetime import timedelta
 
 import pytest
 from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tenancy.email_domains import normalise_domain
 from tests.factories import member
+from tests.fixtures.idn import IDN_LETTERS, MISREAD_DOMAINS
 
 EXAMPLES = settings(
     max_examples=25,
@@ -25,8 +32,34 @@ nasty_text = st.one_of(
     st.integers(min_value=1, max_value=20_000).map(lambda n: "x" * n),
     st.sampled_from(["", " ", "-1", "0", "1e9", "NaN", "None", "[]", "{}", "'; DROP TABLE x;--"]),
 )
+# Domains mail software and the tenant key read differently (tests/fixtures/idn.py), and others
+# spelt with the same letters.
+idn_domain = st.one_of(
+    st.sampled_from(MISREAD_DOMAINS),
+    st.lists(st.text(alphabet=IDN_LETTERS, min_size=1, max_size=10), min_size=1, max_size=2).map(
+        lambda labels: ".".join([*labels, "de"])
+    ),
+)
+idn_email = idn_domain.map(lambda domain: f"li.wei@{domain}")
+# Longer than mail carries (RFC 5321): before the @, in all, or once the domain is in xn-- form.
+over_long_email = st.one_of(
+    st.integers(min_value=65, max_value=400).map(lambda n: "a" * n + "@contoso.com"),
+    st.integers(min_value=4, max_value=6).map(lambda n: "a@" + ".".join(["b" * 63] * n) + ".com"),
+    st.integers(min_value=4, max_value=5).map(
+        lambda n: "a" * 64 + "@" + ".".join(["ü" * 40] * n) + ".de"
+    ),
+)
+# What would end a mail header and start another, or cut it short.
+header_breakers = st.sampled_from(["\r", "\n", "\r\n", "\x00", "\x0b", "\x1b", "\x85", "\u2028"])
+header_bound_text = st.tuples(
+    st.text(alphabet=st.characters(categories=["L", "N", "Zs"]), min_size=1, max_size=30),
+    header_breakers,
+    st.text(alphabet=st.characters(categories=["L", "N", "Zs"]), max_size=30),
+).map(lambda parts: parts[0] + parts[1] + "Bcc: x@evil.example" + parts[2])
 nasty_email = st.one_of(
     nasty_text,
+    idn_email,
+    over_long_email,
     st.emails().map(lambda e: e.upper()),
     st.sampled_from(
         [
@@ -79,6 +112,37 @@ def test_sign_up(name, email, password):
     assert_refused_cleanly(response, before, typed=[name, email])
     if response.status_code == 200:  # the form came back with errors: nothing was created
         assert row_counts() == before
+    if response.status_code == 302:  # accepted: the address is kept whole, never cut to fit
+        assert get_user_model().objects.filter(email=email.strip().lower()).exists()
+
+
+# Each sign-up from an address of its own, so that the per-address limit never answers first.
+visitor_addresses = (f"198.51.100.{n % 250}" for n in itertools.count())
+
+
+@pytest.mark.django_db
+@EXAMPLES
+@given(email=st.one_of(idn_email, over_long_email))
+def test_a_sign_up_is_mailed_at_its_tenant_key_or_refused(email):
+    """Mail goes to exactly the domain the tenant key names; an address it cannot carry whole,
+    or would deliver elsewhere, is refused with a form error and nothing is written."""
+    before, users = row_counts(), get_user_model().objects.count()
+    mail.outbox.clear()
+    password = "Unusual-Pass-4321"
+    response = Client(REMOTE_ADDR=next(visitor_addresses)).post(
+        reverse("account_signup"),
+        {"name": "Li Wei", "email": email, "password1": password, "password2": password},
+    )
+    assert response.status_code in (200, 302)
+    if response.status_code == 302:
+        assert get_user_model().objects.filter(email=email.lower()).exists()
+        [message] = mail.outbox
+        key = normalise_domain(email.rpartition("@")[2])
+        assert message.message()["To"] == f"li.wei@{key}"
+    else:
+        assert response.context["form"].errors["email"]
+        assert (row_counts(), get_user_model().objects.count()) == (before, users)
+        assert mail.outbox == []
 
 
 @pytest.fixture
@@ -239,3 +303,50 @@ def test_admin_centre_forms(admin_client, email, name, quantity, size, subject, 
     assert_refused_cleanly(page, before, typed=[name])
     page = admin_client.get(reverse("portal:audit"), {"action": name, "since": subject})
     assert_refused_cleanly(page, before, typed=[name])
+
+
+@pytest.fixture
+def guest_meeting(contoso):
+    """A meeting of Sara's that guests may join by name."""
+    from meetings.services import schedule_meeting
+
+    return schedule_meeting(
+        organiser=contoso[1][0],
+        title="Review",
+        starts_at=timezone.now() + timedelta(days=1),
+        duration_minutes=30,
+        lobby_bypass="everyone",
+        anonymous_join_allowed=True,
+        recording_allowed=False,
+    )
+
+
+@EXAMPLES
+@given(text=header_bound_text)
+def test_control_characters_in_header_bound_fields_are_refused(admin_client, guest_meeting, text):
+    """Names and subjects end up in mail headers: a line break, NUL or another control character
+    there is refused where it is typed, never stored, so no mail can fail or be split later."""
+    before, users = row_counts(), get_user_model().objects.count()
+    password = "Unusual-Pass-4321"
+    posts = [
+        (
+            Client(REMOTE_ADDR=next(visitor_addresses)),
+            reverse("account_signup"),
+            {"name": text, "email": "li@contoso.com", "password1": password, "password2": password},
+        ),
+        (admin_client, reverse("portal:invite"), {"email": "li@contoso.com", "name": text}),
+        (
+            admin_client,
+            reverse("portal:announce"),
+            {"subject": text, "body": "Hello", "recipients": "all", "step": "send"},
+        ),
+        (
+            Client(),
+            reverse("meetings:join", args=[guest_meeting.join_token]),
+            {"display_name": text},
+        ),
+    ]
+    for client, url, data in posts:
+        response = client.post(url, data)
+        assert_refused_cleanly(response, before, typed=[text])
+        assert (row_counts(), get_user_model().objects.count()) == (before, users), url

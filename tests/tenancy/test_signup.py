@@ -1,5 +1,6 @@
 import re
 
+import idna
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -7,7 +8,9 @@ from django.core import mail
 from django.urls import reverse
 
 from tenancy.models import Membership, Tenant
-from tests.factories import PASSWORD, member
+from tenancy.services.membership import join_tenant_of_verified_email
+from tests.factories import PASSWORD, UserFactory, member
+from tests.fixtures.idn import MISREAD_DOMAINS
 
 User = get_user_model()
 GOOD_PASSWORD = "Unusual-Pass-4321"
@@ -86,11 +89,62 @@ def test_idn_domain_is_stored_as_punycode(client):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("domain", MISREAD_DOMAINS)
+def test_an_address_older_mail_software_sends_elsewhere_is_refused_at_sign_up(client, domain):
+    """The owner of bob@strasse.de must not verify bob@straße.de and join xn--strae-oqa.de."""
+    response = signup(client, f"bob@{domain}")
+    assert response.status_code == 200
+    [error] = response.context["form"].errors["email"]
+    assert "older mail software" in error
+    assert idna.encode(domain, uts46=True).decode() in error
+    assert not User.objects.exists()
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("email", "key"),
+    [
+        ("bob@xn--strae-oqa.de", "xn--strae-oqa.de"),
+        ("bob@xn--hxarsa0b.gr", "xn--hxarsa0b.gr"),
+        ("anna@bücher.de", "xn--bcher-kva.de"),
+        ("anna@ελλάσ.gr", "xn--hxarsa5b.gr"),
+    ],
+)
+def test_an_accepted_address_is_mailed_at_exactly_its_tenant_key(client, email, key):
+    signup(client, email)
+    [message] = mail.outbox
+    assert message.message()["To"] == email.partition("@")[0] + "@" + key
+    confirm(client, message)
+    assert Tenant.objects.get().domain == key
+
+
+@pytest.mark.django_db
+def test_an_address_older_mail_software_sends_elsewhere_cannot_be_added(client):
+    rob = member("rob@contoso.com")
+    client.force_login(rob)
+    for domain in MISREAD_DOMAINS:
+        response = client.post(
+            reverse("account_email"), {"email": f"rob@{domain}", "action_add": ""}
+        )
+        assert response.status_code == 200
+        assert "older mail software" in response.context["form"].errors["email"][0]
+    assert list(EmailAddress.objects.values_list("email", flat=True)) == ["rob@contoso.com"]
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_such_an_address_verified_before_the_rule_joins_no_tenant():
+    bob = UserFactory(email="bob@straße.de", verified=False)
+    assert join_tenant_of_verified_email(user=bob, email=bob.email) is None
+    assert not Tenant.objects.exists()
+    assert not Membership.objects.unscoped().exists()
+
+
+@pytest.mark.django_db
 def test_membership_records_join_date_and_is_not_restarted():
     rob = member("rob@contoso.com")
     first_joined = rob.membership.joined_at
-    from tenancy.services.membership import join_tenant_of_verified_email
-
     again = join_tenant_of_verified_email(user=rob, email=rob.email)
     assert again.joined_at == first_joined
     assert Membership.objects.unscoped().count() == 1
