@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 ESSENTIALS = "essentials"
@@ -21,24 +22,24 @@ class Plan:
     meeting_cap: int
 
     @property
-    def name(self):
+    def name(self) -> Promise:
         return NAMES[self.key]
 
     @property
-    def stripe_plan_id(self):
+    def stripe_plan_id(self) -> str:
         # Derived from the price, so a price change makes a new Stripe plan instead of
         # silently changing what existing subscribers pay.
         return f"quorum-{self.key}-{self.currency}-{self.amount}-month"
 
-    def total(self, seats):
+    def total(self, seats: int) -> int:
         return self.amount * seats
 
 
-def all_plans():
+def all_plans() -> list[Plan]:
     return [plan_by_key(key) for key in (ESSENTIALS, PREMIUM)]
 
 
-def plan_by_key(key):
+def plan_by_key(key: str) -> Plan:
     config = settings.QUORUM_PLANS[key]
     return Plan(
         key=key,
@@ -48,5 +49,10 @@ def plan_by_key(key):
     )
 
 
-def plans_for_entry(entry):
+def plan_by_stripe_id(stripe_plan_id: str | None) -> Plan | None:
+    """The plan of the catalogue that a Stripe plan (or price) id stands for, if any."""
+    return next((plan for plan in all_plans() if plan.stripe_plan_id == stripe_plan_id), None)
+
+
+def plans_for_entry(entry: str) -> list[Plan]:
     return [plan_by_key(key) for key in ENTRY_PLANS.get(entry, ())]
