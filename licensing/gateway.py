@@ -231,11 +231,11 @@ def subscriptions_of(customer_id: str) -> list[StripeSubscription]:
 
 def retrieve_subscription(subscription_id: str) -> StripeSubscription:
     """The subscription as Stripe holds it now."""
-    if settings.STRIPE_LOCALSTRIPE:
-        _localstripe_apply_paid_update(subscription_id)
     with _payment_errors():
         details = _client().v1.subscriptions.retrieve(subscription_id).to_dict()
-    return read_subscription(_adapted_subscription(details))
+    if settings.STRIPE_LOCALSTRIPE:
+        return _localstripe_settled(details)
+    return read_subscription(details)
 
 
 def create_subscription(
@@ -505,8 +505,9 @@ def _origin(url: str) -> str:
 # - an invoice names its `payment_intent`: there are no `invoice_payment` objects;
 # - a subscription update takes neither `proration_behavior` nor `payment_behavior`, and there
 #   are no pending updates: the adapter charges the added seats with a PaymentIntent first,
-#   records the change in the subscription's metadata while the bank's authentication is
-#   pending, and applies it once that payment succeeded, as Stripe does;
+#   records the change in the customer's metadata while the bank's authentication is pending
+#   (localstripe ignores a subscription's metadata updates), and applies it once that payment
+#   succeeded, as Stripe does;
 # - webhook endpoints are registered with `POST /_config/webhooks/<id>` (no API version).
 # ---------------------------------------------------------------------------------------------
 
@@ -532,13 +533,7 @@ def _adapted_subscription(details: dict[str, Any]) -> dict[str, Any]:
         for key, value in details.items()
         if key not in ("current_period_start", "current_period_end", "plan", "quantity")
     }
-    metadata = details.get("metadata") or {}
-    pending = metadata.get(_PENDING_QUANTITY)
-    return {
-        **current,
-        "items": {**details["items"], "data": items},
-        "pending_update": {"subscription_items": [{"quantity": int(pending)}]} if pending else None,
-    }
+    return {**current, "items": {**details["items"], "data": items}, "pending_update": None}
 
 
 def _localstripe_invoice_payment(invoice_id: str) -> PaymentOutcome:
@@ -563,17 +558,17 @@ def _localstripe_change_quantity(
     client = _client()
     with _payment_errors():
         details = client.v1.subscriptions.retrieve(subscription_id).to_dict()
+        customer = client.v1.customers.retrieve(details["customer"]).to_dict()
     item = details["items"]["data"][0]
     added = quantity - item["quantity"]
     if added > 0:
         # Stripe would prorate to the end of the period; localstripe charges the whole month.
         with _payment_errors():
-            customer = client.v1.customers.retrieve(details["customer"]).to_dict()
             intent = client.v1.payment_intents.create(
                 params={
                     "amount": item["plan"]["amount"] * added,
                     "currency": item["plan"]["currency"],
-                    "customer": details["customer"],
+                    "customer": customer["id"],
                     "payment_method": customer["invoice_settings"]["default_payment_method"],
                     "confirm": True,
                     "off_session": True,
@@ -581,9 +576,7 @@ def _localstripe_change_quantity(
             ).to_dict()
         outcome = read_payment_intent(intent)
         if outcome.status in ("requires_action", "processing"):
-            _localstripe_set_metadata(
-                subscription_id, {_PENDING_QUANTITY: str(quantity), _PENDING_PAYMENT: intent["id"]}
-            )
+            _localstripe_set_pending(customer["id"], str(quantity), intent["id"])
             if outcome.status == "processing":
                 raise PaymentError.processing()
             raise PaymentError.authentication_needed(client_secret=outcome.client_secret)
@@ -592,28 +585,37 @@ def _localstripe_change_quantity(
     return _update_subscription(subscription_id, {"items": [{"id": item_id, "quantity": quantity}]})
 
 
-def _localstripe_apply_paid_update(subscription_id: str) -> None:
-    """Apply the seat change recorded while its payment waited for the bank, once paid."""
+def _localstripe_settled(details: dict[str, Any]) -> StripeSubscription:
+    """The subscription once the seat change recorded while its payment waited for the bank is
+    applied (paid), dropped (failed), or still pending (shown as Stripe's `pending_update`)."""
     client = _client()
     with _payment_errors():
-        details = client.v1.subscriptions.retrieve(subscription_id).to_dict()
-        metadata = details.get("metadata") or {}
-        if not metadata.get(_PENDING_PAYMENT):
-            return
-        intent = client.v1.payment_intents.retrieve(metadata[_PENDING_PAYMENT]).to_dict()
+        customer = client.v1.customers.retrieve(details["customer"]).to_dict()
+        metadata = customer.get("metadata") or {}
+        payment_id = metadata.get(_PENDING_PAYMENT)
+        intent = client.v1.payment_intents.retrieve(payment_id).to_dict() if payment_id else None
+    adapted = _adapted_subscription(details)
+    if intent is None:
+        return read_subscription(adapted)
     outcome = read_payment_intent(intent)
     if outcome.status in ("requires_action", "processing"):
-        return
-    if outcome.status == "paid":
-        item = details["items"]["data"][0]
         quantity = int(metadata[_PENDING_QUANTITY])
-        _update_subscription(subscription_id, {"items": [{"id": item["id"], "quantity": quantity}]})
-    _localstripe_set_metadata(subscription_id, {_PENDING_QUANTITY: "", _PENDING_PAYMENT: ""})
+        adapted["pending_update"] = {"subscription_items": [{"quantity": quantity}]}
+        return read_subscription(adapted)
+    _localstripe_set_pending(customer["id"], "", "")
+    if outcome.status != "paid":
+        return read_subscription(adapted)
+    item_id = details["items"]["data"][0]["id"]
+    quantity = int(metadata[_PENDING_QUANTITY])
+    return _update_subscription(details["id"], {"items": [{"id": item_id, "quantity": quantity}]})
 
 
-def _localstripe_set_metadata(subscription_id: str, metadata: dict[str, str]) -> None:
+def _localstripe_set_pending(customer_id: str, quantity: str, payment_id: str) -> None:
     with _payment_errors():
-        _client().v1.subscriptions.update(subscription_id, params={"metadata": metadata})
+        _client().v1.customers.update(
+            customer_id,
+            params={"metadata": {_PENDING_QUANTITY: quantity, _PENDING_PAYMENT: payment_id}},
+        )
 
 
 def _localstripe_register_webhook(url: str, events: list[str]) -> str:

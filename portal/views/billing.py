@@ -3,12 +3,14 @@
 from datetime import UTC, datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from licensing.exceptions import LicensingError, PaymentError
+from licensing.gateway import card_form_csp
 from licensing.plans import ENTRY_PLANS, plan_by_key
 from licensing.selectors import invoices_of, licence_counts, live_subscription
 from licensing.services import seats
@@ -30,9 +32,15 @@ class PlanForm(forms.Form):
 
 
 def _act(request, action, **kwargs):
-    """Run one licensing service; its refusal becomes a message, never a 500."""
+    """Run one licensing service; its refusal becomes a message, never a 500. A payment the
+    bank must authenticate first is left to the caller (PaymentError with its client secret)."""
     try:
         action(tenant=request.tenant, actor=request.user, **kwargs)
+    except PaymentError as error:
+        if error.client_secret:
+            raise
+        messages.error(request, error.message)
+        return False
     except LicensingError as error:
         messages.error(request, error.message)
         return False
@@ -44,14 +52,23 @@ def _act(request, action, **kwargs):
 def licences(request):
     subscription = live_subscription(request.tenant)
     form = SeatCountForm(request.POST or None, initial={"quantity": subscription.quantity})
-    status = 200
+    status, payment_secret = 200, None
+    if request.method == "POST" and request.POST.get("action") == "settle":
+        # Back from the bank's authentication of the payment for added licences.
+        if _act(request, seats.settle_seat_change):
+            messages.success(request, _("The payment went through: the licences are yours."))
+        return redirect("portal:licences")
     if request.method == "POST":
         quantity = form.cleaned_data["quantity"] if form.is_valid() else None
-        if quantity and _act(request, seats.change_seat_count, quantity=quantity):
-            messages.success(
-                request, _("Your organisation now has %(n)d licences.") % {"n": quantity}
-            )
-            return redirect("portal:licences")
+        try:
+            if quantity and _act(request, seats.change_seat_count, quantity=quantity):
+                messages.success(
+                    request, _("Your organisation now has %(n)d licences.") % {"n": quantity}
+                )
+                return redirect("portal:licences")
+        except PaymentError as error:  # the bank asks to authenticate the payment first
+            messages.warning(request, error.message)
+            payment_secret = error.client_secret
         status = 400
     subscription.refresh_from_db()
     context = {
@@ -61,8 +78,14 @@ def licences(request):
         "counts": licence_counts(subscription),
         "form": form,
         "holders": subscription.licences.select_related("user").order_by("user__name")[:50],
+        "payment_secret": payment_secret,
+        "stripe_js_url": settings.STRIPE_JS_URL,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
     }
-    return render(request, "portal/licences.html", context, status=status)
+    response = render(request, "portal/licences.html", context, status=status)
+    if payment_secret:
+        response._csp_config = card_form_csp()
+    return response
 
 
 @admin_required

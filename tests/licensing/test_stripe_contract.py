@@ -578,21 +578,22 @@ def _older_shape_subscription(metadata: dict[str, str]) -> dict[str, Any]:
 def test_the_localstripe_adapter_sends_only_typed_parameters_too(stripe_stub, settings):
     settings.STRIPE_LOCALSTRIPE = True
     answer = stripe_stub.answer
-    pending = {"quorum_pending_quantity": "3", "quorum_pending_payment": "pi_q"}
-    answer("GET", SUB, "SubscriptionRetrieveParams", _older_shape_subscription(pending))
+    answer("GET", SUB, "SubscriptionRetrieveParams", _older_shape_subscription({}))
     answer("POST", SUB, "SubscriptionUpdateParams", _older_shape_subscription({}))
     intent = examples.payment_intent(id="pi_q")
     answer("GET", "/v1/payment_intents/pi_q", "PaymentIntentRetrieveParams", intent)
     answer("POST", "/v1/payment_intents", "PaymentIntentCreateParams", intent)
     customer = examples.example("customer")
+    customer.update(id="cus_quorum")
     customer["invoice_settings"]["default_payment_method"] = "pm_q"
+    customer["metadata"] = {"quorum_pending_quantity": "3", "quorum_pending_payment": "pi_q"}
     answer("GET", "/v1/customers/cus_quorum", "CustomerRetrieveParams", customer)
+    answer("POST", "/v1/customers/cus_quorum", "CustomerUpdateParams", customer)
     older_invoice = {"id": "in_quorum", "object": "invoice", "payment_intent": intent}
     answer("GET", "/v1/invoices/in_quorum", "InvoiceRetrieveParams", older_invoice)
 
     applied = gateway.retrieve_subscription("sub_quorum")
     assert applied.current_period_end == datetime.fromtimestamp(1_900_000_000, tz=UTC)
-    answer("GET", SUB, "SubscriptionRetrieveParams", _older_shape_subscription({}))
     gateway.change_quantity(subscription_id="sub_quorum", item_id="si_quorum", quantity=4)
     assert gateway.first_payment("in_quorum") == gateway.PaymentOutcome(status="paid")
 
