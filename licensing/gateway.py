@@ -48,7 +48,9 @@ class StripeSubscription:
     customer_id: str | None
     status: str
     item_id: str
-    plan_id: str | None
+    price_id: str | None
+    # The price's lookup key names the Quorum plan (None on a legacy plan: its id does).
+    price_lookup_key: str | None
     quantity: int
     current_period_end: datetime | None
     cancel_at_period_end: bool
@@ -133,7 +135,7 @@ def _payment_errors() -> Iterator[None]:
         raise PaymentError.unreachable() from error
 
 
-# The catalogue
+# The catalogue: a product per plan, and its per-seat monthly price found by lookup key
 
 
 def quorum_products() -> dict[str, str]:
@@ -156,27 +158,46 @@ def create_product(*, name: str, plan_key: str) -> str:
     return str(product.id)
 
 
-def plan_exists(plan_id: str) -> bool:
+def price_id(lookup_key: str) -> str | None:
+    """The id of the active price of this lookup key, if there is one."""
+    if settings.STRIPE_LOCALSTRIPE:
+        return _localstripe_plan_id(lookup_key)
     with _payment_errors():
-        try:
-            _client().v1.plans.retrieve(plan_id)
-        except stripe.InvalidRequestError:
-            return False
-    return True
+        prices = _client().v1.prices.list(
+            params={"lookup_keys": [lookup_key], "active": True, "limit": 1}
+        )
+    return str(prices.data[0].id) if prices.data else None
 
 
-def create_plan(*, plan_id: str, product_id: str, amount: int, currency: str) -> None:
-    """A per-seat monthly plan of `amount` (smallest currency unit) per seat."""
+def create_price(*, lookup_key: str, product_id: str, amount: int, currency: str) -> str:
+    """A per-seat monthly price of `amount` (smallest currency unit) per seat; returns its id."""
+    if settings.STRIPE_LOCALSTRIPE:
+        return _localstripe_create_plan(lookup_key, product_id, amount, currency)
     with _payment_errors():
-        _client().v1.plans.create(
+        price = _client().v1.prices.create(
             params={
-                "id": plan_id,
+                "lookup_key": lookup_key,
                 "product": product_id,
-                "amount": amount,
+                "unit_amount": amount,
                 "currency": currency,
-                "interval": "month",
+                "recurring": {"interval": "month"},
             }
         )
+    return str(price.id)
+
+
+def _price(lookup_key: str) -> str:
+    found = price_id(lookup_key)
+    if found is None:
+        logger.error("Stripe has no price %s: run `manage.py sync_stripe_plans`.", lookup_key)
+        raise PaymentError.unreachable()
+    return found
+
+
+def _item(price: str, quantity: int, item_id: str | None = None) -> dict[str, Any]:
+    """A subscription item of `quantity` seats at `price`."""
+    item = {**({"id": item_id} if item_id else {}), "price": price, "quantity": quantity}
+    return _adapted_item(item)
 
 
 # Customers and cards
@@ -239,18 +260,24 @@ def retrieve_subscription(subscription_id: str) -> StripeSubscription:
 
 
 def create_subscription(
-    *, customer_id: str, plan_id: str, quantity: int, purchase_id: str, idempotency_key: str
+    *,
+    customer_id: str,
+    price_lookup_key: str,
+    quantity: int,
+    purchase_id: str,
+    idempotency_key: str,
 ) -> StripeSubscription:
     """Subscribe the customer and charge the first invoice to its default card at once.
 
     A first payment that needs the bank's authentication leaves the subscription `incomplete`
     (Stripe's `allow_incomplete`), so the buyer can authenticate and the same subscription then
     becomes active; `first_payment()` says how the payment went."""
+    item = _item(_price(price_lookup_key), quantity)
     with _payment_errors():
         subscription = _client().v1.subscriptions.create(
             params={
                 "customer": customer_id,
-                "items": [{"plan": plan_id, "quantity": quantity}],
+                "items": [item],
                 "payment_behavior": "allow_incomplete",
                 "metadata": {PURCHASE_KEY: purchase_id},
             },
@@ -313,11 +340,10 @@ def change_quantity(*, subscription_id: str, item_id: str, quantity: int) -> Str
 
 
 def change_plan(
-    *, subscription_id: str, item_id: str, plan_id: str, quantity: int
+    *, subscription_id: str, item_id: str, price_lookup_key: str, quantity: int
 ) -> StripeSubscription:
-    return _update_subscription(
-        subscription_id, {"items": [{"id": item_id, "plan": plan_id, "quantity": quantity}]}
-    )
+    item = _item(_price(price_lookup_key), quantity, item_id)
+    return _update_subscription(subscription_id, {"items": [item]})
 
 
 def set_cancel_at_period_end(*, subscription_id: str, cancel: bool) -> StripeSubscription:
@@ -400,7 +426,8 @@ def read_subscription(details: dict[str, Any]) -> StripeSubscription:
         customer_id=_id(details.get("customer")),
         status=details["status"],
         item_id=item["id"],
-        plan_id=_id(item.get("price")),
+        price_id=_id(item.get("price")),
+        price_lookup_key=(item.get("price") or {}).get("lookup_key"),
         quantity=item["quantity"],
         current_period_end=_from_timestamp(item.get("current_period_end")),
         cancel_at_period_end=bool(details.get("cancel_at_period_end")),
@@ -500,8 +527,9 @@ def _origin(url: str) -> str:
 # localstripe adapter: the ONE place that knows localstripe (development and tests only, when
 # settings.STRIPE_LOCALSTRIPE is on). localstripe 1.15 answers in the 2017-08-15 API shape and
 # lacks some endpoints; the functions below give the rest of the gateway the current shape:
-# - a subscription's period end is top-level, not on its items, and its items have a `plan`
-#   but no `price`;
+# - there are no Prices (404): a price is served as the legacy plan whose id is the price's
+#   lookup key, and subscription items name a `plan`; a subscription's period end is
+#   top-level, not on its items, and its items have a `plan` but no `price`;
 # - an invoice names its `payment_intent`: there are no `invoice_payment` objects;
 # - a subscription update takes neither `proration_behavior` nor `payment_behavior`, and there
 #   are no pending updates: the adapter charges the added seats with a PaymentIntent first,
@@ -523,7 +551,7 @@ def _adapted_subscription(details: dict[str, Any]) -> dict[str, Any]:
         {
             "current_period_start": details.get("current_period_start"),
             "current_period_end": details.get("current_period_end"),
-            "price": item.get("plan"),
+            "price": {**item["plan"], "lookup_key": item["plan"]["id"]},
             **item,
         }
         for item in details["items"]["data"]
@@ -534,6 +562,35 @@ def _adapted_subscription(details: dict[str, Any]) -> dict[str, Any]:
         if key not in ("current_period_start", "current_period_end", "plan", "quantity")
     }
     return {**current, "items": {**details["items"], "data": items}, "pending_update": None}
+
+
+def _adapted_item(item: dict[str, Any]) -> dict[str, Any]:
+    """A subscription item to send (as it is, unless to localstripe: a plan for the price)."""
+    if not settings.STRIPE_LOCALSTRIPE:
+        return item
+    return {("plan" if key == "price" else key): value for key, value in item.items()}
+
+
+def _localstripe_plan_id(lookup_key: str) -> str | None:
+    with _payment_errors():
+        try:
+            return str(_client().v1.plans.retrieve(lookup_key).id)
+        except stripe.InvalidRequestError:
+            return None
+
+
+def _localstripe_create_plan(lookup_key: str, product_id: str, amount: int, currency: str) -> str:
+    with _payment_errors():
+        _client().v1.plans.create(
+            params={
+                "id": lookup_key,
+                "product": product_id,
+                "amount": amount,
+                "currency": currency,
+                "interval": "month",
+            }
+        )
+    return lookup_key
 
 
 def _localstripe_invoice_payment(invoice_id: str) -> PaymentOutcome:

@@ -26,9 +26,10 @@ class Plan:
         return NAMES[self.key]
 
     @property
-    def stripe_plan_id(self) -> str:
-        # Derived from the price, so a price change makes a new Stripe plan instead of
-        # silently changing what existing subscribers pay.
+    def price_lookup_key(self) -> str:
+        # Derived from the amount, so a price change makes a new Stripe price instead of
+        # silently changing what existing subscribers pay. (The id of the legacy Stripe plans
+        # Quorum made before it used Prices, too.)
         return f"quorum-{self.key}-{self.currency}-{self.amount}-month"
 
     def total(self, seats: int) -> int:
@@ -49,9 +50,11 @@ def plan_by_key(key: str) -> Plan:
     )
 
 
-def plan_by_stripe_id(stripe_plan_id: str | None) -> Plan | None:
-    """The plan of the catalogue that a Stripe plan (or price) id stands for, if any."""
-    return next((plan for plan in all_plans() if plan.stripe_plan_id == stripe_plan_id), None)
+def plan_by_price(*, lookup_key: str | None, price_id: str | None) -> Plan | None:
+    """The plan of the catalogue a Stripe price stands for (by its lookup key, or by its id for
+    a legacy plan), if any."""
+    keys = {lookup_key, price_id} - {None}
+    return next((plan for plan in all_plans() if plan.price_lookup_key in keys), None)
 
 
 def plans_for_entry(entry: str) -> list[Plan]:

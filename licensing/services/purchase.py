@@ -159,7 +159,7 @@ def _paid_stripe_subscription(
     )
     subscription = gateway.create_subscription(
         customer_id=purchase.stripe_customer_id,
-        plan_id=plan.stripe_plan_id,
+        price_lookup_key=plan.price_lookup_key,
         quantity=seats,
         purchase_id=str(purchase.pk),
         # One key per card confirmation: a double submit finds the same subscription, a retry

@@ -158,7 +158,7 @@ def change_plan(*, tenant: Tenant, actor: User, plan_key: str) -> Subscription:
     updated = gateway.change_plan(
         subscription_id=subscription.stripe_subscription_id,
         item_id=subscription.stripe_item_id,
-        plan_id=plan.stripe_plan_id,
+        price_lookup_key=plan.price_lookup_key,
         quantity=subscription.quantity,
     )
     _follow_stripe(subscription, updated)

@@ -12,7 +12,7 @@ from licensing import gateway
 from licensing.exceptions import PaymentError
 from licensing.gateway import WebhookEvent
 from licensing.models import StripeEvent, Subscription
-from licensing.plans import plan_by_stripe_id
+from licensing.plans import plan_by_price
 from meetings.services import release_licensed_caps
 from tenancy.models import Membership, Tenant
 from tenancy.services import record_audit
@@ -126,7 +126,7 @@ def _mirror(subscription: Subscription, state: gateway.StripeSubscription) -> No
     subscription.stripe_item_id = state.item_id
     subscription.cancel_at_period_end = state.cancel_at_period_end
     subscription.current_period_end = state.current_period_end
-    plan = plan_by_stripe_id(state.plan_id)
+    plan = plan_by_price(lookup_key=state.price_lookup_key, price_id=state.price_id)
     if plan is not None:
         subscription.plan = plan.key
 

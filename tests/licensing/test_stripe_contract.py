@@ -48,7 +48,8 @@ def test_a_subscription_is_read_from_its_item(settings):
         customer_id="cus_QXg1o8vcGmoR32",
         status="active",
         item_id=item["id"],
-        plan_id="price_1PgafmB7WZ01zgkW6dKueIc5",
+        price_id="price_1PgafmB7WZ01zgkW6dKueIc5",
+        price_lookup_key=None,
         quantity=1,
         current_period_end=datetime.fromtimestamp(976287773, tz=UTC),
         cancel_at_period_end=True,
@@ -61,12 +62,13 @@ def test_a_subscription_is_read_from_its_item(settings):
 def test_the_subscription_item_example_gives_quantity_price_and_period():
     raw = examples.subscription(quantity=7, item_id="si_7", metadata={"quorum_purchase": "12"})
     read = gateway.read_subscription(raw)
-    assert (read.item_id, read.quantity, read.plan_id, read.purchase_id) == (
+    assert (read.item_id, read.quantity, read.price_id, read.purchase_id) == (
         "si_7",
         7,
-        "quorum-essentials-eur-600-month",
+        "price_quorum",
         "12",
     )
+    assert read.price_lookup_key == "quorum-essentials-eur-600-month"
     assert read.current_period_end == datetime.fromtimestamp(976287773, tz=UTC)
     assert read.has_pending_update is False
 
@@ -307,6 +309,8 @@ def buying(db):
 
 
 def _first_purchase_routes(stripe_stub, intent):
+    prices = examples.listing("/v1/prices", examples.price())
+    stripe_stub.answer("GET", "/v1/prices", "PriceListParams", prices)
     setup = examples.example("setup_intent")
     setup.update(id="seti_q", status="succeeded", customer="cus_quorum", payment_method="pm_q")
     method = {"id": "pm_q", "object": "payment_method", "customer": "cus_quorum"}
@@ -444,13 +448,9 @@ def _run_every_call(stripe_stub, settings):
     product["metadata"] = {"quorum_plan": "essentials"}
     answer("GET", "/v1/products", "ProductListParams", examples.listing("/v1/products", product))
     answer("POST", "/v1/products", "ProductCreateParams", product)
-    answer(
-        "GET",
-        "/v1/plans/quorum-essentials-eur-600-month",
-        "PlanRetrieveParams",
-        examples.example("plan"),
-    )
-    answer("POST", "/v1/plans", "PlanCreateParams", examples.example("plan"))
+    prices = examples.listing("/v1/prices", examples.price())
+    answer("GET", "/v1/prices", "PriceListParams", prices)
+    answer("POST", "/v1/prices", "PriceCreateParams", examples.price("quorum-x"))
     customer = examples.example("customer")
     answer("POST", "/v1/customers", "CustomerCreateParams", customer)
     answer("POST", "/v1/customers/cus_quorum", "CustomerUpdateParams", customer)
@@ -490,8 +490,8 @@ def _run_every_call(stripe_stub, settings):
 
     gateway.quorum_products()
     gateway.create_product(name="Business Essentials", plan_key="essentials")
-    gateway.plan_exists("quorum-essentials-eur-600-month")
-    gateway.create_plan(plan_id="quorum-x", product_id="prod_q", amount=600, currency="eur")
+    gateway.price_id("quorum-essentials-eur-600-month")
+    gateway.create_price(lookup_key="quorum-x", product_id="prod_q", amount=600, currency="eur")
     gateway.create_customer(
         email="rob@contoso.com", name="Rob", metadata={"a": "b"}, idempotency_key="k"
     )
@@ -501,11 +501,20 @@ def _run_every_call(stripe_stub, settings):
     gateway.subscriptions_of("cus_quorum")
     gateway.retrieve_subscription("sub_quorum")
     gateway.create_subscription(
-        customer_id="cus_quorum", plan_id="p", quantity=2, purchase_id="1", idempotency_key="k2"
+        customer_id="cus_quorum",
+        price_lookup_key="quorum-essentials-eur-600-month",
+        quantity=2,
+        purchase_id="1",
+        idempotency_key="k2",
     )
     gateway.first_payment("in_quorum")
     gateway.change_quantity(subscription_id="sub_quorum", item_id="si_quorum", quantity=3)
-    gateway.change_plan(subscription_id="sub_quorum", item_id="si_quorum", plan_id="p", quantity=3)
+    gateway.change_plan(
+        subscription_id="sub_quorum",
+        item_id="si_quorum",
+        price_lookup_key="quorum-essentials-eur-600-month",
+        quantity=3,
+    )
     gateway.set_cancel_at_period_end(subscription_id="sub_quorum", cancel=True)
     gateway.cancel_subscription("sub_quorum")
     gateway.invoices_of("cus_quorum")
