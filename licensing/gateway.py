@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 import stripe
@@ -194,8 +194,8 @@ def _price(lookup_key: str) -> str:
     return found
 
 
-def _item(price: str, quantity: int, item_id: str | None = None) -> dict[str, Any]:
-    """A subscription item of `quantity` seats at `price`."""
+def _item(price: str, quantity: int, item_id: str | None = None) -> Any:
+    """A subscription item of `quantity` seats at `price` (typed Any: the adapter renames it)."""
     item = {**({"id": item_id} if item_id else {}), "price": price, "quantity": quantity}
     return _adapted_item(item)
 
@@ -271,7 +271,7 @@ def create_subscription(
 
     A first payment that needs the bank's authentication leaves the subscription `incomplete`
     (Stripe's `allow_incomplete`), so the buyer can authenticate and the same subscription then
-    becomes active; `first_payment()` says how the payment went."""
+    becomes active; `payment_of_invoice()` says how the payment went."""
     item = _item(_price(price_lookup_key), quantity)
     with _payment_errors():
         subscription = _client().v1.subscriptions.create(
@@ -291,7 +291,7 @@ def cancel_subscription(subscription_id: str) -> None:
         _client().v1.subscriptions.cancel(subscription_id)
 
 
-def first_payment(invoice_id: str) -> PaymentOutcome:
+def payment_of_invoice(invoice_id: str) -> PaymentOutcome:
     """How the payment of an invoice went. In the current API an invoice's payments are
     `invoice_payment` objects, each naming its PaymentIntent."""
     if settings.STRIPE_LOCALSTRIPE:
@@ -328,7 +328,7 @@ def change_quantity(*, subscription_id: str, item_id: str, quantity: int) -> Str
         return subscription
     if subscription.latest_invoice_id is None:
         raise PaymentError.declined(None)
-    payment = first_payment(subscription.latest_invoice_id)
+    payment = payment_of_invoice(subscription.latest_invoice_id)
     if payment.status == "requires_action":
         raise PaymentError.authentication_needed(client_secret=payment.client_secret)
     if payment.status == "processing":
@@ -408,7 +408,8 @@ def card_form_csp() -> dict[str, list[str]]:
     """The page's Content-Security-Policy, widened just enough for Stripe.js and its frames."""
     stripe_js = _origin(settings.STRIPE_JS_URL)
     api = _origin(settings.STRIPE_API_BASE)
-    policy = {directive: list(values) for directive, values in settings.SECURE_CSP.items()}
+    configured = cast(dict[str, list[str]], settings.SECURE_CSP)
+    policy = {directive: list(values) for directive, values in configured.items()}
     policy["script-src"] = [*policy.get("script-src", []), stripe_js]
     policy["connect-src"] = [*policy.get("connect-src", ["'self'"]), api, stripe_js]
     policy["frame-src"] = [*policy.get("frame-src", []), stripe_js, "https://hooks.stripe.com"]

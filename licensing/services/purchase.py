@@ -182,7 +182,7 @@ def _after_first_payment(
     with what Stripe.js needs; the subscription is kept for the buyer's next submit), or
     declined (the subscription holds no money: it is cancelled, None is returned)."""
     payment = (
-        gateway.first_payment(subscription.latest_invoice_id)
+        gateway.payment_of_invoice(subscription.latest_invoice_id)
         if subscription.latest_invoice_id
         else gateway.PaymentOutcome(status="declined")
     )
@@ -271,4 +271,4 @@ def _licence_every_member(subscription: Subscription, tenant: Tenant, now: datet
             f"SELECT %s, user_id, %s FROM {Membership._meta.db_table} WHERE tenant_id = %s",
             [subscription.pk, now, tenant.pk],
         )
-        return cursor.rowcount
+        return int(cursor.rowcount)

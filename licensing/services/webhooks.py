@@ -11,7 +11,7 @@ from django.utils import timezone
 from licensing import gateway
 from licensing.exceptions import PaymentError
 from licensing.gateway import WebhookEvent
-from licensing.models import StripeEvent, Subscription
+from licensing.models import StripeEvent, Subscription, SubscriptionStatus
 from licensing.plans import plan_by_price
 from meetings.services import release_licensed_caps
 from tenancy.models import Membership, Tenant
@@ -132,7 +132,7 @@ def _mirror(subscription: Subscription, state: gateway.StripeSubscription) -> No
 
 
 def _set_status(
-    subscription: Subscription, status: Subscription.Status, *, at: datetime | None = None
+    subscription: Subscription, status: SubscriptionStatus, *, at: datetime | None = None
 ) -> None:
     subscription.status = status
     if status != Subscription.Status.PAST_DUE:

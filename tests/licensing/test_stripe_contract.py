@@ -507,7 +507,7 @@ def _run_every_call(stripe_stub, settings):
         purchase_id="1",
         idempotency_key="k2",
     )
-    gateway.first_payment("in_quorum")
+    gateway.payment_of_invoice("in_quorum")
     gateway.change_quantity(subscription_id="sub_quorum", item_id="si_quorum", quantity=3)
     gateway.change_plan(
         subscription_id="sub_quorum",
@@ -604,7 +604,7 @@ def test_the_localstripe_adapter_sends_only_typed_parameters_too(stripe_stub, se
     applied = gateway.retrieve_subscription("sub_quorum")
     assert applied.current_period_end == datetime.fromtimestamp(1_900_000_000, tz=UTC)
     gateway.change_quantity(subscription_id="sub_quorum", item_id="si_quorum", quantity=4)
-    assert gateway.first_payment("in_quorum") == gateway.PaymentOutcome(status="paid")
+    assert gateway.payment_of_invoice("in_quorum") == gateway.PaymentOutcome(status="paid")
 
     typed = {request.route.params_type for request in stripe_stub.requests}
     assert typed == {route.params_type for route in stripe_stub.routes}

@@ -2,6 +2,7 @@ import logging
 import time
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from licensing.models import Licence, StripeEvent, Subscription
@@ -203,7 +204,7 @@ def test_subscription_deleted_falls_back_to_free_and_keeps_the_data(client, subs
 def test_localstripe_delivers_a_real_cancellation(live_server, localstripe, contoso):
     rob, _sara = contoso
     buy(localstripe, rob)
-    localstripe.register_webhook(f"{live_server.url}/stripe/webhook/")
+    call_command("register_stripe_webhook", f"{live_server.url}/stripe/webhook/")
     subscription = Subscription.objects.get()
     localstripe.client().v1.subscriptions.cancel(subscription.stripe_subscription_id)
     deadline = time.monotonic() + 15
