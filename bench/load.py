@@ -36,6 +36,7 @@ ENV = {
     "REDIS_URL": "redis://127.0.0.1:6379/5",
     "CACHE_URL": "redis://127.0.0.1:6379/5",
     "STRIPE_API_BASE": f"http://127.0.0.1:{STRIPE_PORT}",
+    "STRIPE_LOCALSTRIPE": "true",
     "STRIPE_SECRET_KEY": "sk_test_load",
     "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_urlsafe(32),
     "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",

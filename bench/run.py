@@ -21,6 +21,7 @@ ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.test",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/quorum_bench",
     "STRIPE_API_BASE": f"http://127.0.0.1:{STRIPE_PORT}",
+    "STRIPE_LOCALSTRIPE": "true",
     "SECRET_KEY": secrets.token_urlsafe(60),
 }
 PYTHON = str(ROOT / ".venv" / "bin" / "python")

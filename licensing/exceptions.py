@@ -16,11 +16,19 @@ class PaymentError(LicensingError):
     """The one error of the Stripe gateway: Stripe did not take the payment, or could not be
     reached. Each cause has its own sentence for the user.
 
-    `needs_authentication`: the bank asks the buyer to authenticate (3-D Secure)."""
+    `needs_authentication`: the bank asks the buyer to authenticate (3-D Secure); when the
+    payment itself waits for it, `client_secret` is what Stripe.js needs to run it."""
 
-    def __init__(self, message: str, *, needs_authentication: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        needs_authentication: bool = False,
+        client_secret: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.needs_authentication = needs_authentication
+        self.client_secret = client_secret
 
     @classmethod
     def declined(cls, reason: str | None) -> "PaymentError":
@@ -39,7 +47,25 @@ class PaymentError(LicensingError):
         )
 
     @classmethod
-    def authentication_needed(cls) -> "PaymentError":
+    def processing(cls) -> "PaymentError":
+        return cls(
+            _(
+                "Your bank is still processing the payment. It applies as soon as it is "
+                "through: there is no need to pay again."
+            )
+        )
+
+    @classmethod
+    def authentication_needed(cls, *, client_secret: str | None = None) -> "PaymentError":
+        if client_secret:
+            return cls(
+                _(
+                    "Your bank asks you to authenticate this payment. Nothing was charged "
+                    "yet: authenticate it with your bank to finish."
+                ),
+                needs_authentication=True,
+                client_secret=client_secret,
+            )
         return cls(
             _(
                 "Your bank asks you to authenticate this payment. Nothing was charged: please "

@@ -1,3 +1,5 @@
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -86,6 +88,9 @@ class Subscription(models.Model):
     cancel_at_period_end = models.BooleanField(default=False)
     # Creation time of the last Stripe event applied, so an older event delivered late is ignored.
     last_event_at = models.DateTimeField(null=True, blank=True)
+    # Since when a renewal is unpaid (past due), and Stripe's page where the admin can pay it.
+    past_due_since = models.DateTimeField(null=True, blank=True)
+    unpaid_invoice_url = models.URLField(max_length=1000, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = TenantScopedManager()
@@ -107,8 +112,15 @@ class Subscription(models.Model):
         return plan_by_key(self.plan)
 
     @property
-    def is_live(self):
+    def is_live(self) -> bool:
         return self.status in self.LIVE_STATUSES
+
+    @property
+    def grace_ends_at(self) -> datetime | None:
+        """When a past-due subscription ends and the tenant falls back to free."""
+        if self.status != self.Status.PAST_DUE or self.past_due_since is None:
+            return None
+        return self.past_due_since + timedelta(days=settings.PAST_DUE_GRACE_DAYS)
 
 
 class Licence(models.Model):

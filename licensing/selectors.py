@@ -63,7 +63,7 @@ def licence_counts(subscription: Subscription, *, kept: bool = False) -> dict[st
     """Bought, assigned and free licences of a subscription; `kept`: the assigned count may be
     a minute old unless a licence was assigned or freed since (for the dashboard)."""
     assigned = (
-        kept_count(assigned_count_key(subscription.pk), subscription.licences)
+        kept_count(assigned_count_key(subscription.pk), subscription.licences.all())
         if kept
         else subscription.licences.count()
     )

@@ -2,7 +2,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .exceptions import InvalidStripeEvent
+from .exceptions import InvalidStripeEvent, PaymentError
 from .gateway import construct_webhook_event
 from .services.webhooks import process_stripe_event
 
@@ -15,5 +15,9 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         event = construct_webhook_event(request.body, request.headers.get("Stripe-Signature", ""))
     except InvalidStripeEvent as error:
         return HttpResponseBadRequest(error.message)
-    process_stripe_event(event=event)
+    try:
+        process_stripe_event(event=event)
+    except PaymentError:
+        # Stripe could not be read back: nothing was recorded, and Stripe delivers it again.
+        return HttpResponse("Stripe is unreachable; send the event again.", status=503)
     return HttpResponse("ok")

@@ -33,7 +33,7 @@ for _ in range(100):
         time.sleep(0.1)
 EOF
 .venv/bin/python manage.py sync_stripe_plans
-.venv/bin/python manage.py localstripe_webhook http://127.0.0.1:8000/stripe/webhook/
+.venv/bin/python manage.py register_stripe_webhook http://127.0.0.1:8000/stripe/webhook/
 echo "localstripe on 127.0.0.1:8420 (test card 4242 4242 4242 4242): log in .run/localstripe.log"
 
 .venv/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 \

@@ -15,7 +15,7 @@ from core.money import from_cents
 from domains import selectors as claims
 from domains import services as claim_services
 from domains.exceptions import DomainsError, ManagedTenantError
-from licensing.exceptions import LicensingError
+from licensing.exceptions import LicensingError, PaymentError
 from licensing.gateway import card_form_csp
 from licensing.models import PLAN_CHOICES
 from licensing.plans import plan_by_key, plans_for_entry
@@ -174,10 +174,13 @@ class PurchaseForm(forms.Form):
     plan = forms.ChoiceField(choices=PLAN_CHOICES, widget=forms.RadioSelect)
 
 
-def _purchase_page(request, *, claim, purchase=None, notice=None, confirm=None, status=200):
+def _purchase_page(
+    request, *, claim, purchase=None, notice=None, confirm=None, authenticate=None, status=200
+):
     """Step 4: the seats (every verified member), the plan choice, the card form from Stripe.js.
 
-    Each showing opens (or resumes) the purchase attempt with a fresh SetupIntent."""
+    Each showing opens (or resumes) the purchase attempt with a fresh SetupIntent.
+    `authenticate`: the first payment waits for the bank (3-D Secure), run by Stripe.js."""
     try:
         purchase, client_secret = start_purchase(
             buyer=request.user, entry=request.session.get(ENTRY_SESSION_KEY, "admin")
@@ -209,6 +212,7 @@ def _purchase_page(request, *, claim, purchase=None, notice=None, confirm=None, 
             more_holders=max(purchase.seats - SEATS_LISTED, 0),
             notice=notice,
             confirm=confirm,
+            authenticate=authenticate,
             stripe_js_url=settings.STRIPE_JS_URL,
             publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
         ),
@@ -247,6 +251,15 @@ def buy(request):
             plan_key=form.cleaned_data["plan"],
             confirmed_seats=form.cleaned_data["seats"],
             setup_intent_id=form.cleaned_data["setup_intent"],
+        )
+    except PaymentError as error:
+        authenticate = (
+            {**form.cleaned_data, "client_secret": error.client_secret}
+            if error.client_secret
+            else None
+        )
+        return _purchase_page(
+            request, claim=claim, notice=error.message, authenticate=authenticate, status=400
         )
     except LicensingError as error:
         return _purchase_page(request, claim=claim, notice=error.message, status=400)

@@ -184,6 +184,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenancy.requeue_unfinished_announcements",
         "schedule": 60.0,
     },
+    # Subscriptions past due beyond the grace period end, and their tenants fall back to free.
+    "licensing-end-overdue-subscriptions": {
+        "task": "licensing.end_overdue_subscriptions",
+        "schedule": 3600.0,
+    },
 }
 
 # DNS proof of domain ownership: "host:port" entries; empty means the system resolver.
@@ -197,6 +202,13 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_JS_URL = env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+# The Stripe API version Quorum speaks on every request and asks of its webhook endpoints; empty:
+# the version the installed stripe library is written for (licensing.gateway.api_version).
+STRIPE_API_VERSION = env("STRIPE_API_VERSION", "")
+# The server is localstripe (development, tests): licensing.gateway adapts to its older shape.
+STRIPE_LOCALSTRIPE = env_bool("STRIPE_LOCALSTRIPE", False)
+# Days a tenant whose payment failed (past due) keeps its subscription before falling back to free.
+PAST_DUE_GRACE_DAYS = int(env("PAST_DUE_GRACE_DAYS", "14"))
 
 # Content-Security-Policy: no inline script or style anywhere.
 SECURE_CSP = {

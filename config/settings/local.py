@@ -36,6 +36,7 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "sk_test_quorum_local")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "pk_test_quorum_local")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "whsec_quorum_local")
 STRIPE_JS_URL = env("STRIPE_JS_URL", "http://127.0.0.1:8420/js.stripe.com/v3/")
+STRIPE_LOCALSTRIPE = env_bool("STRIPE_LOCALSTRIPE", True)
 
 # The local DNS server of `make run` (`manage.py dev_dns`) serves the TXT records of this file;
 # scripts/run-dev.sh points DNS_NAMESERVERS at it.

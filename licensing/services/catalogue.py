@@ -1,4 +1,4 @@
-"""The catalogue in Stripe: one product and one per-seat monthly plan per Quorum plan."""
+"""The catalogue in Stripe: one product and one per-seat monthly price per Quorum plan."""
 
 from django.utils import translation
 
@@ -7,9 +7,11 @@ from licensing.plans import Plan, all_plans
 
 
 def sync_stripe_plans() -> list[tuple[Plan, bool]]:
-    """Create, or find, a Stripe product and per-seat monthly plan for each plan of the catalogue.
+    """Create, or find, a Stripe product and per-seat monthly price for each plan of the
+    catalogue.
 
-    Idempotent: plans have fixed ids derived from their price. Returns [(plan, created)]."""
+    Idempotent: prices are found by a lookup key derived from their amount.
+    Returns [(plan, created)]."""
     products = gateway.quorum_products()
     results = []
     for plan in all_plans():
@@ -18,10 +20,10 @@ def sync_stripe_plans() -> list[tuple[Plan, bool]]:
             with translation.override("en"):
                 name = str(plan.name)
             product_id = gateway.create_product(name=name, plan_key=plan.key)
-        created = not gateway.plan_exists(plan.stripe_plan_id)
+        created = gateway.price_id(plan.price_lookup_key) is None
         if created:
-            gateway.create_plan(
-                plan_id=plan.stripe_plan_id,
+            gateway.create_price(
+                lookup_key=plan.price_lookup_key,
                 product_id=product_id,
                 amount=plan.amount,
                 currency=plan.currency,

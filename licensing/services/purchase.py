@@ -145,36 +145,60 @@ def _paid_stripe_subscription(
     purchase: Purchase, plan: Plan, seats: int, setup_intent_id: str
 ) -> gateway.StripeSubscription:
     # localstripe ignores idempotency keys, so our own record is what finds a subscription
-    # that an earlier try of this same attempt created before it was cut off.
+    # that an earlier try of this same attempt created before it was cut off, or whose first
+    # payment waited for the bank's authentication.
     for existing in gateway.subscriptions_of(purchase.stripe_customer_id):
-        if existing.purchase_id == str(purchase.pk) and existing.status in Subscription.PAID:
+        if existing.purchase_id != str(purchase.pk):
+            continue
+        if existing.status in Subscription.PAID:
             return existing
+        if existing.status == Subscription.Status.INCOMPLETE:
+            paid, _payment = _after_first_payment(existing)
+            if paid is not None:
+                return paid
     payment_method_id = _confirmed_payment_method(purchase, setup_intent_id)
     gateway.use_payment_method(
         customer_id=purchase.stripe_customer_id, payment_method_id=payment_method_id
     )
     subscription = gateway.create_subscription(
         customer_id=purchase.stripe_customer_id,
-        plan_id=plan.stripe_plan_id,
+        price_lookup_key=plan.price_lookup_key,
         quantity=seats,
         purchase_id=str(purchase.pk),
-        idempotency_key=f"quorum-purchase-{purchase.pk}-{plan.key}-{seats}",
+        # One key per card confirmation: a double submit finds the same subscription, a retry
+        # with another card (after a decline) makes a new one.
+        idempotency_key=f"quorum-purchase-{purchase.pk}-{plan.key}-{seats}-{setup_intent_id}",
     )
-    if subscription.status not in Subscription.PAID:
-        # An incomplete subscription holds no money: cancel it and say why the first invoice
-        # was not paid.
-        gateway.cancel_subscription(subscription.id)
-        raise _unpaid_first_invoice(subscription)
-    return subscription
+    if subscription.status in Subscription.PAID:
+        return subscription
+    paid, payment = _after_first_payment(subscription)
+    if paid is None:
+        raise PaymentError.declined(payment.decline_reason)
+    return paid
 
 
-def _unpaid_first_invoice(subscription: gateway.StripeSubscription) -> PaymentError:
-    if subscription.latest_invoice_id is None:
-        return PaymentError.declined(None)
-    payment = gateway.invoice_payment(subscription.latest_invoice_id)
+def _after_first_payment(
+    subscription: gateway.StripeSubscription,
+) -> tuple[gateway.StripeSubscription | None, gateway.PaymentOutcome]:
+    """An incomplete subscription and how its first payment went: paid meanwhile (the
+    subscription is returned, now active), waiting for the bank's authentication (PaymentError
+    with what Stripe.js needs; the subscription is kept for the buyer's next submit), or
+    declined (the subscription holds no money: it is cancelled, None is returned)."""
+    payment = (
+        gateway.payment_of_invoice(subscription.latest_invoice_id)
+        if subscription.latest_invoice_id
+        else gateway.PaymentOutcome(status="declined")
+    )
+    if payment.status == "paid":
+        current = gateway.retrieve_subscription(subscription.id)
+        if current.status in Subscription.PAID:
+            return current, payment
     if payment.status == "requires_action":
-        return PaymentError.authentication_needed()
-    return PaymentError.declined(payment.decline_reason)
+        raise PaymentError.authentication_needed(client_secret=payment.client_secret)
+    if payment.status == "processing":
+        raise PaymentError.processing()
+    gateway.cancel_subscription(subscription.id)
+    return None, payment
 
 
 def _confirmed_payment_method(purchase: Purchase, setup_intent_id: str) -> str:
@@ -250,4 +274,4 @@ def _licence_every_member(subscription: Subscription, tenant: Tenant, now: datet
             f"SELECT %s, user_id, %s FROM {Membership._meta.db_table} WHERE tenant_id = %s",
             [subscription.pk, now, tenant.pk],
         )
-        return cursor.rowcount
+        return int(cursor.rowcount)

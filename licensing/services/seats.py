@@ -36,9 +36,14 @@ def _follow_stripe(subscription: Subscription, updated: gateway.StripeSubscripti
 @in_tenant_scope
 @transaction.atomic
 def change_seat_count(*, tenant: Tenant, actor: User, quantity: int) -> Subscription:
-    """Buy more licences or remove free ones; Stripe prorates the change.
+    """Buy more licences or remove free ones. More licences are paid before they can be used:
+    Stripe invoices the proration and charges it at once, and the new count applies only when
+    that payment succeeded.
 
-    The count can never go below the number of licences assigned: unassign first."""
+    A declined card raises PaymentError with the card's reason and leaves the count as it was.
+    A payment the bank must authenticate raises PaymentError with the `client_secret` that
+    Stripe.js needs; `settle_seat_change` applies the count once it is paid. The count can
+    never go below the number of licences assigned: unassign first."""
     subscription = _locked_live_subscription(tenant)
     assigned = subscription.licences.count()
     if not 1 <= quantity <= MAX_SEATS:
@@ -51,26 +56,48 @@ def change_seat_count(*, tenant: Tenant, actor: User, quantity: int) -> Subscrip
             )
             % {"assigned": assigned}
         )
-    before = subscription.quantity
-    if quantity == before:
+    if quantity == subscription.quantity:
         return subscription
     updated = gateway.change_quantity(
         subscription_id=subscription.stripe_subscription_id,
         item_id=subscription.stripe_item_id,
         quantity=quantity,
     )
-    _follow_stripe(subscription, updated)
-    subscription.quantity = quantity
-    subscription.save()
-    record_audit(
-        tenant=tenant,
-        actor=actor,
-        action="licences.quantity_changed",
-        target=subscription.stripe_subscription_id,
-        before={"quantity": before},
-        after={"quantity": quantity},
-    )
+    _apply_quantity(subscription, updated, actor)
     return subscription
+
+
+@in_tenant_scope
+@transaction.atomic
+def settle_seat_change(*, tenant: Tenant, actor: User) -> Subscription:
+    """After the bank's authentication of a seat payment: the count Stripe applied once it was
+    paid becomes ours. Raises LicensingError while the payment is still not through."""
+    subscription = _locked_live_subscription(tenant)
+    current = gateway.retrieve_subscription(subscription.stripe_subscription_id)
+    if current.has_pending_update:
+        raise LicensingError(
+            _("The payment for the new licences is not through yet. Nothing changed so far.")
+        )
+    _apply_quantity(subscription, current, actor)
+    return subscription
+
+
+def _apply_quantity(
+    subscription: Subscription, updated: gateway.StripeSubscription, actor: User
+) -> None:
+    before = subscription.quantity
+    _follow_stripe(subscription, updated)
+    subscription.quantity = updated.quantity
+    subscription.save()
+    if updated.quantity != before:
+        record_audit(
+            tenant=subscription.tenant,
+            actor=actor,
+            action="licences.quantity_changed",
+            target=subscription.stripe_subscription_id,
+            before={"quantity": before},
+            after={"quantity": updated.quantity},
+        )
 
 
 @in_tenant_scope
@@ -137,7 +164,7 @@ def change_plan(*, tenant: Tenant, actor: User, plan_key: str) -> Subscription:
     updated = gateway.change_plan(
         subscription_id=subscription.stripe_subscription_id,
         item_id=subscription.stripe_item_id,
-        plan_id=plan.stripe_plan_id,
+        price_lookup_key=plan.price_lookup_key,
         quantity=subscription.quantity,
     )
     _follow_stripe(subscription, updated)

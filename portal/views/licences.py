@@ -1,11 +1,15 @@
-"""The licences page: how many are bought and assigned, and buying more or fewer."""
+"""The licences page: how many are bought and assigned, and buying more or fewer. Added
+licences are paid before they are used; a payment the bank must authenticate runs Stripe.js
+here, then comes back to settle."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from licensing.exceptions import LicensingError
+from licensing.exceptions import LicensingError, PaymentError
+from licensing.gateway import card_form_csp
 from licensing.selectors import licence_counts, licence_holders, live_subscription
 from licensing.services import seats
 from portal.access import admin_required
@@ -17,7 +21,16 @@ HOLDERS_LISTED = 50
 @admin_required
 @require_http_methods(["GET", "POST"])
 def licences(request):
-    form, status = None, 200
+    form, status, payment_secret = None, 200, None
+    if request.method == "POST" and request.POST.get("action") == "settle":
+        # Back from the bank's authentication of the payment for added licences.
+        try:
+            seats.settle_seat_change(tenant=request.tenant, actor=request.user)
+        except LicensingError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The payment went through: the licences are yours."))
+        return redirect("portal:licences")
     if request.method == "POST":
         form = SeatCountForm(request.POST)
         quantity = form.cleaned_data["quantity"] if form.is_valid() else None
@@ -26,6 +39,12 @@ def licences(request):
                 seats.change_seat_count(
                     tenant=request.tenant, actor=request.user, quantity=quantity
                 )
+            except PaymentError as error:
+                if error.client_secret:  # the bank asks to authenticate the payment first
+                    messages.warning(request, error.message)
+                    payment_secret = error.client_secret
+                else:
+                    messages.error(request, error.message)
             except LicensingError as error:  # shown on the page with the number asked for
                 messages.error(request, error.message)
             else:
@@ -44,5 +63,11 @@ def licences(request):
         "counts": licence_counts(subscription),
         "form": form,
         "holders": licence_holders(subscription, limit=HOLDERS_LISTED),
+        "payment_secret": payment_secret,
+        "stripe_js_url": settings.STRIPE_JS_URL,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
     }
-    return render(request, "portal/licences.html", context, status=status)
+    response = render(request, "portal/licences.html", context, status=status)
+    if payment_secret:
+        response._csp_config = card_form_csp()  # type: ignore[attr-defined]
+    return response

@@ -16,9 +16,15 @@ from portal.forms import PlanForm
 
 
 def _act(request, action, **kwargs):
-    """Run one licensing service; its refusal becomes a message, never a 500."""
+    """Run one licensing service; its refusal becomes a message, never a 500. A payment the
+    bank must authenticate first is left to the caller (PaymentError with its client secret)."""
     try:
         action(tenant=request.tenant, actor=request.user, **kwargs)
+    except PaymentError as error:
+        if error.client_secret:
+            raise
+        messages.error(request, error.message)
+        return False
     except LicensingError as error:
         messages.error(request, error.message)
         return False

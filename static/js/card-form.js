@@ -1,7 +1,35 @@
 // Step 4: the card is confirmed by Stripe.js (a SetupIntent); our server then buys the seats.
+// When the bank asks to authenticate a payment (3-D Secure), Stripe.js runs that step and the
+// form is submitted again (the wizard's first payment, or added licences in the admin centre).
 document.addEventListener("DOMContentLoaded", () => {
+  if (typeof Stripe === "undefined") {
+    return;
+  }
+  const authenticateForm = document.getElementById("authenticate-form");
+  if (authenticateForm) {
+    const stripe = Stripe(authenticateForm.dataset.publishableKey);
+    const errors = document.getElementById("authenticate-errors");
+    const button = authenticateForm.querySelector("button[type=submit]");
+    authenticateForm.addEventListener("submit", async (event) => {
+      if (authenticateForm.dataset.authenticated === "true") {
+        return;
+      }
+      event.preventDefault();
+      button.disabled = true;
+      errors.textContent = "";
+      const result = await stripe.confirmCardPayment(authenticateForm.dataset.paymentSecret);
+      if (result.error) {
+        errors.textContent = result.error.message || "";
+        button.disabled = false;
+        return;
+      }
+      authenticateForm.dataset.authenticated = "true";
+      authenticateForm.submit();
+    });
+  }
+
   const form = document.getElementById("purchase-form");
-  if (!form || typeof Stripe === "undefined") {
+  if (!form) {
     return;
   }
   const stripe = Stripe(form.dataset.publishableKey);

@@ -1,47 +1,42 @@
-import hashlib
-import hmac
-import json
+import logging
 import time
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from licensing.models import Licence, StripeEvent, Subscription
+from meetings.models import MeetingSettings
 from tenancy.models import AuditEvent, Membership, Tenant
-from tests.fixtures.stripe import WEBHOOK_SECRET
+from tests.fixtures import stripe_examples as examples
+from tests.fixtures.stripe_examples import signature
 
 from .conftest import buy
 
 URL = "/stripe/webhook/"
 
 
-def signature(payload, secret=WEBHOOK_SECRET, timestamp=None):
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    mac = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
-
-
-def event(event_id, event_type, obj, created):
-    return json.dumps(
-        {
-            "id": event_id,
-            "object": "event",
-            "type": event_type,
-            "created": created,
-            "data": {"object": obj},
-        }
-    )
+def event(event_id, event_type, obj, created, api_version="2026-10-28.endive"):
+    """Stripe's event example carrying `obj`, in Quorum's API version unless said otherwise."""
+    return examples.event(event_type, obj, id=event_id, created=created, api_version=api_version)
 
 
 def subscription_object(subscription, *, status="active", quantity=2, cancel=False):
-    return {
-        "id": subscription.stripe_subscription_id,
-        "object": "subscription",
-        "status": status,
-        "cancel_at_period_end": cancel,
-        "current_period_end": 1_900_000_000,
-        "items": {"data": [{"id": subscription.stripe_item_id, "quantity": quantity}]},
-    }
+    """Stripe's subscription example, with our subscription's ids."""
+    return examples.subscription(
+        id=subscription.stripe_subscription_id,
+        item_id=subscription.stripe_item_id,
+        status=status,
+        quantity=quantity,
+        cancel_at_period_end=cancel,
+    )
+
+
+def invoice_object(subscription, *, billing_reason="subscription_cycle"):
+    """Stripe's invoice example, naming our subscription under `parent`."""
+    return examples.invoice(
+        subscription_id=subscription.stripe_subscription_id, billing_reason=billing_reason
+    )
 
 
 def post(client, payload, header=None):
@@ -68,7 +63,7 @@ def test_unsigned_or_badly_signed_events_are_refused(client, subscription, heade
     assert response.status_code == 400
     assert "signature" in response.content.decode()
     subscription.refresh_from_db()
-    assert subscription.status == "active"
+    assert subscription.status == Subscription.Status.ACTIVE
     assert not StripeEvent.objects.exists()
 
 
@@ -134,20 +129,59 @@ def test_an_older_event_delivered_late_does_not_undo_a_newer_one(client, subscri
 @pytest.mark.django_db
 def test_payment_failed_then_paid(client, subscription):
     now = int(time.time())
-    invoice = {
-        "id": "in_1",
-        "object": "invoice",
-        "subscription": subscription.stripe_subscription_id,
-    }
-    failed = event("evt_f", "invoice.payment_failed", invoice, now)
+    failed = event("evt_f", "invoice.payment_failed", invoice_object(subscription), now)
     post(client, failed, signature(failed))
     subscription.refresh_from_db()
-    assert subscription.status == "past_due"
+    assert subscription.status == Subscription.Status.PAST_DUE
+    assert subscription.past_due_since is not None
+    assert subscription.unpaid_invoice_url == "https://invoice.stripe.com/i/quorum"
     assert Tenant.objects.get().state == Tenant.State.MANAGED
-    paid = event("evt_p", "invoice.paid", invoice, now + 1)
+    paid = event("evt_p", "invoice.paid", invoice_object(subscription), now + 1)
     post(client, paid, signature(paid))
     subscription.refresh_from_db()
-    assert subscription.status == "active"
+    assert subscription.status == Subscription.Status.ACTIVE
+    assert (subscription.past_due_since, subscription.unpaid_invoice_url) == (None, "")
+
+
+@pytest.mark.django_db
+def test_a_declined_seat_increase_does_not_make_the_subscription_past_due(client, subscription):
+    """Its invoice is the pending update's: the subscription itself stays as it was."""
+    obj = invoice_object(subscription, billing_reason="subscription_update")
+    failed = event("evt_f", "invoice.payment_failed", obj, int(time.time()))
+    assert post(client, failed, signature(failed)).status_code == 200
+    subscription.refresh_from_db()
+    assert subscription.status == Subscription.Status.ACTIVE
+
+
+@pytest.mark.django_db
+def test_an_update_mirrors_status_period_end_and_cancellation(client, subscription):
+    obj = subscription_object(subscription, status="past_due", quantity=3, cancel=True)
+    payload = event("evt_u", "customer.subscription.updated", obj, int(time.time()))
+    assert post(client, payload, signature(payload)).status_code == 200
+    subscription.refresh_from_db()
+    assert subscription.status == Subscription.Status.PAST_DUE
+    assert (subscription.quantity, subscription.cancel_at_period_end) == (3, True)
+    # Read from the subscription item, where the current API puts the period.
+    assert (
+        int(subscription.current_period_end.timestamp())
+        == (examples.example("subscription_item")["current_period_end"])
+    )
+
+
+@pytest.mark.django_db
+def test_an_event_in_another_api_version_is_logged_and_its_fields_not_trusted(
+    client, subscription, caplog
+):
+    """Its quantity of 99 is ignored: the subscription is read back from Stripe (here
+    localstripe, which still holds 2 seats) and mirrored."""
+    obj = subscription_object(subscription, quantity=99)
+    payload = event("evt_old", "customer.subscription.updated", obj, int(time.time()), "2020-08-27")
+    with caplog.at_level(logging.WARNING, logger="licensing.services.webhooks"):
+        assert post(client, payload, signature(payload)).status_code == 200
+    assert "evt_old" in caplog.text and "2020-08-27" in caplog.text
+    subscription.refresh_from_db()
+    assert (subscription.quantity, subscription.status) == (2, Subscription.Status.ACTIVE)
+    assert StripeEvent.objects.filter(stripe_event_id="evt_old").exists()
 
 
 @pytest.mark.django_db
@@ -165,9 +199,7 @@ def test_subscription_deleted_falls_back_to_free_and_keeps_the_data(client, subs
     assert Membership.objects.unscoped().count() == 2
     assert Licence.objects.count() == 2
     subscription.refresh_from_db()
-    assert subscription.status == "canceled"
-    from meetings.models import MeetingSettings
-
+    assert subscription.status == Subscription.Status.CANCELED
     assert set(MeetingSettings.objects.values_list("licensed_cap", flat=True)) == {None}
 
 
@@ -175,7 +207,7 @@ def test_subscription_deleted_falls_back_to_free_and_keeps_the_data(client, subs
 def test_localstripe_delivers_a_real_cancellation(live_server, localstripe, contoso):
     rob, _sara = contoso
     buy(localstripe, rob)
-    localstripe.register_webhook(f"{live_server.url}/stripe/webhook/")
+    call_command("register_stripe_webhook", f"{live_server.url}/stripe/webhook/")
     subscription = Subscription.objects.unscoped().get()
     localstripe.client().v1.subscriptions.cancel(subscription.stripe_subscription_id)
     deadline = time.monotonic() + 15
@@ -183,3 +215,49 @@ def test_localstripe_delivers_a_real_cancellation(live_server, localstripe, cont
         assert time.monotonic() < deadline, "localstripe's event never arrived"
         time.sleep(0.2)
     assert Tenant.objects.get().state == Tenant.State.UNMANAGED
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("event_type", "old_object"),
+    [
+        ("invoice.paid", invoice_object),
+        ("invoice.payment_failed", invoice_object),
+        ("customer.subscription.deleted", lambda s: subscription_object(s, status="canceled")),
+        ("customer.subscription.updated", lambda s: subscription_object(s, status="canceled")),
+        ("customer.subscription.updated", lambda s: subscription_object(s, status="unpaid")),
+    ],
+)
+def test_a_late_event_of_an_ended_subscription_never_demotes_the_paying_tenant(
+    client, localstripe, contoso, event_type, old_object
+):
+    """S1 was cancelled, the tenant bought again (S2): a late event about S1 changes S1's row
+    and nothing else; the tenant stays managed with its admin and its licences."""
+    from .conftest import verified_claim
+
+    rob, _sara = contoso
+    buy(localstripe, rob)
+    old = Subscription.objects.unscoped().get()
+    cancelled = event("evt_end", "customer.subscription.deleted", subscription_object(old), 10)
+    assert post(client, cancelled, signature(cancelled)).status_code == 200
+    assert Tenant.objects.get().state == Tenant.State.UNMANAGED
+    rob.refresh_from_db()
+    verified_claim(rob)
+    buy(localstripe, rob)
+    new = Subscription.objects.unscoped().exclude(pk=old.pk).get()
+    licences = set(Licence.objects.filter(subscription=new).values_list("user_id", flat=True))
+
+    late = event("evt_late", event_type, old_object(old), int(time.time()) + 60)
+    assert post(client, late, signature(late)).status_code == 200
+
+    tenant = Tenant.objects.get()
+    assert tenant.state == Tenant.State.MANAGED
+    assert Membership.objects.unscoped().get(user=rob).role == Membership.Role.ADMIN
+    new.refresh_from_db()
+    assert new.status == Subscription.Status.ACTIVE
+    assert set(Licence.objects.filter(subscription=new).values_list("user_id", flat=True)) == (
+        licences
+    )
+    assert MeetingSettings.objects.get(user=rob).licensed_cap is not None
+    old.refresh_from_db()
+    assert old.status in Subscription.ENDED

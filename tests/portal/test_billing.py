@@ -228,3 +228,57 @@ def test_a_member_is_refused_the_admin_centre(client, localstripe, managed):
         assert client.get(reverse(name)).status_code == 403
     assert client.post(reverse("portal:licences"), {"quantity": "9"}).status_code == 403
     assert Subscription.objects.unscoped().get().quantity == 2
+
+
+def test_added_licences_the_bank_must_authenticate_apply_once_it_did(client, localstripe, managed):
+    rob, _sara, subscription = managed
+    localstripe.use_card(subscription.stripe_customer_id, "4000002760003184")
+    client.force_login(rob)
+    response = client.post(reverse("portal:licences"), {"quantity": "5"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Authenticate the payment with your bank" in html
+    assert localstripe.url in response["Content-Security-Policy"]
+    secret = re.search(r'data-payment-secret="([^"]+)"', html).group(1)
+    subscription.refresh_from_db()
+    assert subscription.quantity == 2
+
+    localstripe.authenticate(secret)
+    response = client.post(reverse("portal:licences"), {"action": "settle"}, follow=True)
+    assert "The payment went through" in response.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.quantity == 5 == stripe_item(localstripe, subscription)[0]["quantity"]
+
+
+def test_a_declined_card_leaves_the_licences_and_says_why(client, localstripe, managed):
+    rob, _sara, subscription = managed
+    localstripe.use_card(subscription.stripe_customer_id, "4000000000000341")
+    client.force_login(rob)
+    response = client.post(reverse("portal:licences"), {"quantity": "5"})
+    assert response.status_code == 400
+    assert "Your card was declined" in response.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.quantity == 2 == stripe_item(localstripe, subscription)[0]["quantity"]
+
+
+def test_a_failed_renewal_shows_the_admin_what_to_do_and_how_long_is_left(
+    client, localstripe, managed
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    rob, _sara, subscription = managed
+    client.force_login(rob)
+    assert 'data-testid="past-due"' not in client.get(reverse("portal:dashboard")).content.decode()
+    Subscription.objects.unscoped().filter(pk=subscription.pk).update(
+        status=Subscription.Status.PAST_DUE,
+        past_due_since=timezone.now() - timedelta(days=4, hours=1),
+        unpaid_invoice_url="https://invoice.stripe.com/i/quorum",
+    )
+    for page in ("portal:dashboard", "portal:licences", "portal:subscription"):
+        html = client.get(reverse(page)).content.decode()
+        assert 'data-testid="past-due"' in html
+        assert "(9 days left)" in html
+        assert "contoso.com falls back to the free plan" in html
+        assert 'href="https://invoice.stripe.com/i/quorum"' in html

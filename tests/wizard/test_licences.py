@@ -170,3 +170,31 @@ def test_buy_needs_login_and_csrf(rob, localstripe):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(rob)
     assert strict.post(reverse("wizard:buy"), {"purchase": "1"}).status_code == 403
+
+
+def test_a_first_payment_the_bank_must_authenticate_gets_that_step(client, rob, localstripe):
+    """Card 4000 0027 6000 3184: the card form's 3-D Secure passed, then the first payment
+    asks for it again; the page offers the step, and once done the same purchase finishes."""
+    page = open_step_4(client, rob)
+    secret, purchase, seats = form_values(page)
+    setup_intent = secret.split("_secret_")[0]
+    localstripe.confirm_card(secret, "4000002760003184")
+    localstripe.request(  # "Complete authentication" in localstripe's card form dialog
+        "POST",
+        f"/v1/setup_intents/{setup_intent}/confirm",
+        {"key": "pk_test_quorum", "client_secret": secret},
+    )
+    submit = {"purchase": purchase, "seats": seats, "plan": "essentials"}
+    response = client.post(reverse("wizard:buy"), {**submit, "setup_intent": setup_intent})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Authenticate the payment with your bank" in html
+    payment_secret = re.search(r'data-payment-secret="([^"]+)"', html).group(1)
+    assert payment_secret.startswith("pi_")
+    assert Tenant.objects.get().state == Tenant.State.UNMANAGED
+
+    localstripe.authenticate(payment_secret)
+    response = client.post(reverse("wizard:buy"), {**submit, "setup_intent": setup_intent})
+    assert response["Location"] == reverse("wizard:done")
+    assert Tenant.objects.get().state == Tenant.State.MANAGED
+    assert [s.status for s in localstripe.subscriptions()] == ["active"]
