@@ -1,5 +1,9 @@
 """The upgrade wizard's pages. They own no business rules: they call domains and licensing."""
 
+import shlex
+import sys
+from pathlib import Path
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -48,8 +52,23 @@ def _wizard_context(request, *, step, **extra):
     }
 
 
+def dev_dns_command(domain: str, value: str) -> str:
+    """The command that publishes a TXT record on `make run`'s DNS server, as it is typed in the
+    project folder: with this checkout's own Python (the system's has no Django)."""
+    python = Path(sys.executable)
+    if python.is_relative_to(settings.BASE_DIR):
+        python = python.relative_to(settings.BASE_DIR)
+    return shlex.join([str(python), "manage.py", "dev_dns", "add", domain, value])
+
+
 def _claim_context(request, claim, **extra):
     others = [other for other in claims.claims_of_tenant(claim.tenant) if other.pk != claim.pk]
+    dev_dns = None
+    if settings.DEBUG:
+        dev_dns = {
+            "command": dev_dns_command(claim.record_name, claim.record_value),
+            "folder": settings.BASE_DIR,
+        }
     return _wizard_context(
         request,
         step=4 if claim.is_verified else 3,
@@ -57,7 +76,7 @@ def _claim_context(request, claim, **extra):
         others=others,
         seen=claims.seen_records_explained(claim),
         admins=claims.tenant_admins(claim.tenant),
-        dev_dns=settings.DEBUG,
+        dev_dns=dev_dns,
         **extra,
     )
 

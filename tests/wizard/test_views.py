@@ -79,7 +79,10 @@ def test_the_local_dns_command_is_shown_in_debug_only(rob_client, rob, settings)
     claim = DomainClaim.objects.unscoped().get(claimant=rob)
     settings.DEBUG = True
     page = text(rob_client.get(reverse("wizard:domain")))
-    assert f'python manage.py dev_dns add {DOMAIN} "{claim.record_value}"' in page
+    # The checkout's own Python, from the project folder (the system's has no Django).
+    command = f".venv/bin/python manage.py dev_dns add {DOMAIN} {claim.record_value}"
+    assert f'<code id="dev-dns-command">{command}</code>' in page
+    assert f"in the project folder ({settings.BASE_DIR})" in page
 
 
 def test_starting_again_keeps_the_token(rob_client, rob):
