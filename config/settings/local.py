@@ -28,9 +28,7 @@ CACHES = {
     }
 }
 
-MAILERS = {
-    "default": {"BACKEND": env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}
-}
+MAILERS = {"default": {"BACKEND": env("EMAIL_BACKEND", "core.mail.ConsoleEmailBackend")}}
 
 # Kombu's filesystem transport lets a real worker run without Redis.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
