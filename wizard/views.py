@@ -146,7 +146,7 @@ def domain_status(request):
     claim = _own_claim(request)
     if claim is None:
         return redirect("wizard:start")
-    return render(request, "wizard/_claim_status.html", _claim_context(request, claim))
+    return render(request, "wizard/_claim_status.html", _claim_context(request, claim, oob=True))
 
 
 @login_required
@@ -172,7 +172,9 @@ def _manual_check(request, service):
         notice = error.message
     if request.headers.get("HX-Request"):
         return render(
-            request, "wizard/_claim_status.html", _claim_context(request, claim, notice=notice)
+            request,
+            "wizard/_claim_status.html",
+            _claim_context(request, claim, notice=notice, oob=True),
         )
     if notice:
         messages.warning(request, notice)
