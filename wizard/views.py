@@ -183,6 +183,23 @@ def _manual_check(request, service):
 
 SEATS_LISTED = 50
 
+# What the card form says when Stripe.js cannot confirm the card (static/js/card-form.js picks
+# one by the error's code).
+CARD_MESSAGES = {
+    "declined": _("Your card was declined. Try another card, or ask your bank why."),
+    "number": _("Check the card number: the 16 digits printed on the card."),
+    "expiry": _("Check the card's expiry date: a month and a year still to come."),
+    "cvc": _("Check the security code: the 3 digits on the back of the card."),
+    "details": _("Check the card number, the expiry date and the security code."),
+    "incomplete": _("Enter the card number, the expiry date and the security code."),
+    "processing": _("Your card could not be checked just now. Please try again in a moment."),
+    "unreachable": _(
+        "The payment service cannot be reached right now. Nothing was charged. Check your "
+        "connection, then reload the page in a moment."
+    ),
+    "other": _("Your card could not be confirmed. Check its details, or try another card."),
+}
+
 
 class PurchaseForm(forms.Form):
     purchase = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
@@ -223,6 +240,7 @@ def _purchase_page(request, *, claim, purchase=None, notice=None, confirm=None, 
             notice=notice,
             confirm=confirm,
             stripe_js_url=settings.STRIPE_JS_URL,
+            card_messages=CARD_MESSAGES,
             publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
         ),
         status=status,
