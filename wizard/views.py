@@ -22,6 +22,7 @@ from licensing.gateway import card_form_csp
 from licensing.models import PLAN_CHOICES
 from licensing.plans import plan_by_key, plans_for_entry
 from licensing.selectors import live_subscription, seat_holders
+from tenancy.selectors import standing_of
 
 # Where the user came from (the launcher's Admin tile or the Upgrade button of meetings) is
 # kept for the whole run, so that every step leads back there.
@@ -97,13 +98,17 @@ def start(request):
     if membership is not None and membership.is_admin and membership.tenant.is_managed:
         # The Admin tile of an admin leads to the admin centre, not to a wizard already done.
         return redirect("portal:dashboard")
-    refusal = admins = None
-    try:
-        claim_services.assert_may_claim(user=request.user)
-    except ManagedTenantError as error:
-        refusal, admins = error.message, error.admins
-    except DomainsError as error:
-        refusal = error.message
+    refusal = admins = standing = None
+    if membership is None:
+        # Not a member (yet): why, and what to do next, rather than a refusal to claim.
+        standing = standing_of(request.user)
+    else:
+        try:
+            claim_services.assert_may_claim(user=request.user)
+        except ManagedTenantError as error:
+            refusal, admins = error.message, error.admins
+        except DomainsError as error:
+            refusal = error.message
     return render(
         request,
         "wizard/start.html",
@@ -112,6 +117,7 @@ def start(request):
             step=2,
             refusal=refusal,
             admins=admins,
+            standing=standing,
             claim=_own_claim(request),
         ),
     )
