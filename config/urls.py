@@ -4,11 +4,12 @@ from django.views.generic import RedirectView
 
 from config.views import healthz
 from licensing.views import stripe_webhook
+from meetings.views import set_language
 
 urlpatterns = [
     path("", include("tenancy.urls")),
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("meetings/", include("meetings.urls")),
     path("domains/", include("domains.urls")),
     path("licensing/", include("licensing.urls")),

@@ -3,6 +3,7 @@
 from datetime import UTC, timedelta
 from enum import StrEnum
 
+from django.conf import settings as django_settings
 from django.utils import timezone
 
 from core.scoping import in_tenant_scope
@@ -29,6 +30,15 @@ def meeting_settings_of(user):
     """The user's personal settings. Sign-up creates them; creating them here too repairs users
     made before the meetings app existed (or by raw SQL), so a read never fails."""
     return MeetingSettings.objects.get_or_create(user=user)[0]
+
+
+def personal_language(user):
+    """The language the user's pages must speak, or "" to follow their browser: the personal
+    setting once chosen (by them, or as their organisation's default); a setting never touched
+    holds the product's default language, which is nobody's choice."""
+    settings = meeting_settings_of(user)
+    chosen = "language" in settings.customised or settings.language != django_settings.LANGUAGE_CODE
+    return settings.language if chosen else ""
 
 
 @in_tenant_scope
