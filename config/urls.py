@@ -21,4 +21,5 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg", permanent=True)),
 ]
 
+handler403 = "config.views.permission_denied"
 handler500 = "config.views.server_error"

@@ -57,6 +57,17 @@ class Standing:
     admins: tuple[User, ...] = ()
 
 
+@in_tenant_scope
+def admins_of(tenant: Tenant) -> tuple[User, ...]:
+    """The admins of a tenant, by name: whom its people ask."""
+    return tuple(
+        membership.user
+        for membership in Membership.objects.filter(role=Membership.Role.ADMIN)
+        .select_related("user")
+        .order_by("user__name")
+    )
+
+
 def standing_of(user: User) -> Standing:
     """Where `user` (signed in) stands with the tenant of their address's domain."""
     try:
@@ -71,14 +82,9 @@ def standing_of(user: User) -> Standing:
     tenant = Tenant.objects.filter(domain=domain).first()
     if tenant is None:
         return Standing(Standing.NOT_ADMITTED, domain)
+    admins = admins_of(tenant)
     # The person is not a member: no scope is open for them, their domain's tenant is the one.
     with tenant_scope(tenant):
-        admins = tuple(
-            membership.user
-            for membership in Membership.objects.filter(role=Membership.Role.ADMIN)
-            .select_related("user")
-            .order_by("user__name")
-        )
         if Removal.objects.filter(user=user).exists():
             kind = Standing.REMOVED
         elif JoinRequest.objects.filter(user=user).exists():
