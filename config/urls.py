@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from config.views import healthz
+from meetings.views import set_language
 
 # Django's admin signs people in through allauth only (its rate limits, later its two-factor):
 # its own login page redirects there, and lets in signed-in staff only.
@@ -12,7 +13,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("", include("tenancy.urls")),
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("meetings/", include("meetings.urls")),
     path("stripe/", include("licensing.urls")),
     path("upgrade/", include("wizard.urls")),
@@ -22,4 +23,5 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg", permanent=True)),
 ]
 
+handler403 = "config.views.permission_denied"
 handler500 = "config.views.server_error"

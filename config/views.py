@@ -2,9 +2,20 @@ import sys
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError
+from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
+
+from tenancy.selectors import admins_of
+
+
+@requires_csrf_token
+def permission_denied(request, exception):
+    """403 in the layout, naming whom to ask: a member who opened the admin centre."""
+    tenant = getattr(request, "tenant", None)
+    admins = admins_of(tenant) if tenant is not None else ()
+    return render(request, "403.html", {"admins": admins}, status=403)
 
 
 @requires_csrf_token

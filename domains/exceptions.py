@@ -10,12 +10,7 @@ class DomainsError(QuorumError):
 
 class NoTenantError(DomainsError):
     def __init__(self):
-        super().__init__(
-            _(
-                "Only people with a verified work address belong to an organisation. Addresses "
-                "at personal e-mail providers have no organisation to administer."
-            )
-        )
+        super().__init__(_("Only members of an organisation can become its admin."))
 
 
 class ManagedTenantError(DomainsError):

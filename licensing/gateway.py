@@ -384,7 +384,11 @@ def construct_webhook_event(payload: bytes, signature: str) -> WebhookEvent:
         ).to_dict()
     except (ValueError, stripe.SignatureVerificationError) as error:
         raise InvalidStripeEvent("Invalid Stripe webhook: bad payload or signature.") from error
-    return read_event(event)
+    try:
+        return read_event(event)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        # Signed by our secret, yet not in the shape Stripe sends: refused, nothing recorded.
+        raise InvalidStripeEvent("Invalid Stripe webhook: the event lacks a field.") from error
 
 
 def register_webhook_endpoint(*, url: str, events: list[str]) -> str:

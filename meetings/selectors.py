@@ -4,6 +4,7 @@ from datetime import UTC, timedelta
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -31,6 +32,17 @@ def meeting_settings_of(user: User) -> MeetingSettings | None:
     """The user's personal settings; None only for a user made without them (in bulk, or by raw
     SQL), until `services.ensure_meeting_settings` repairs that."""
     return MeetingSettings.objects.filter(user=user).first()
+
+
+def personal_language(user: User) -> str:
+    """The language the user's pages must speak, or "" to follow their browser: the personal
+    setting once chosen (by them, or as their organisation's default); a setting never touched
+    holds the product's default language, which is nobody's choice."""
+    settings = meeting_settings_of(user)
+    if settings is None:
+        return ""
+    chosen = "language" in settings.customised or settings.language != django_settings.LANGUAGE_CODE
+    return settings.language if chosen else ""
 
 
 def fixed_by_policy(tenant: Tenant | None) -> dict[str, Any]:

@@ -2,12 +2,14 @@ import functools
 import zoneinfo
 from datetime import timedelta
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_GET, require_POST
 
 from tenancy.models import Policy
@@ -16,6 +18,7 @@ from tenancy.selectors import policy_of
 from . import selectors, services
 from .exceptions import MeetingCancelledError, MeetingError, MeetingFullError
 from .forms import GuestJoinForm, MeetingForm, MeetingSettingsForm
+from .language import remember_personal_language
 
 GUEST_STAYS = "meetings_guest_stays"  # session: {meeting id: participant id} of a guest
 
@@ -259,7 +262,11 @@ def personal_settings(request):
     if request.method == "POST":
         form = MeetingSettingsForm(request.POST, instance=settings, fixed=fixed)
         if form.is_valid():
-            services.update_personal_settings(user=request.user, values=form.changed_values())
+            changed = services.update_personal_settings(
+                user=request.user, values=form.changed_values()
+            )
+            if "language" in changed:
+                remember_personal_language(request)
             messages.success(request, _("Your meeting settings are saved."))
             return redirect("meetings:settings")
     else:
@@ -286,3 +293,17 @@ def renew_room_link(request):
     services.renew_personal_room_link(user=request.user)
     messages.success(request, _("Your personal room has a new link; the old one no longer works."))
     return redirect("meetings:settings")
+
+
+def set_language(request):
+    """The language switch of every page. A signed-in person's choice is their personal language
+    setting, the one their pages follow; anyone's goes into the language cookie."""
+    language = request.POST.get("language")
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and language in dict(django_settings.LANGUAGES)
+    ):
+        services.update_personal_settings(user=request.user, values={"language": language})
+        remember_personal_language(request)
+    return i18n.set_language(request)

@@ -20,8 +20,10 @@ export DNS_NAMESERVERS=127.0.0.1:5353
 pids+=($!)
 echo "DNS server for contoso.test on 127.0.0.1:5353: log in .run/dns.log"
 
-# localstripe: Stripe in test mode on loopback (it reloads its last store from /tmp on start).
-.venv/bin/localstripe --port 8420 >.run/localstripe.log 2>&1 &
+# localstripe: Stripe in test mode on loopback; its customers and subscriptions are kept in
+# .run/localstripe.pickle from one run to the next (this checkout's, no other's).
+LOCALSTRIPE_STORE=.run/localstripe.pickle .venv/bin/python scripts/run_localstripe.py --port 8420 \
+  >.run/localstripe.log 2>&1 &
 pids+=($!)
 .venv/bin/python - <<'EOF'
 import socket, time

@@ -3,8 +3,10 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Q, QuerySet
 
 from core.counts import kept_count
-from core.scoping import in_tenant_scope
+from core.scoping import in_tenant_scope, tenant_scope
 
+from .email_domains import domain_of_email, is_consumer_domain
+from .exceptions import InvalidDomainError
 from .models import (
     Announcement,
     AnnouncementDelivery,
@@ -12,7 +14,9 @@ from .models import (
     JoinRequest,
     Membership,
     Policy,
+    Removal,
     Tenant,
+    User,
 )
 
 
@@ -32,6 +36,65 @@ def tenant_of(user):
     """The tenant `user` belongs to, or None: the one answer to "which tenant?"."""
     membership = membership_of(user)
     return membership.tenant if membership is not None else None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a signed-in person stands with the organisation of their address, and whom to ask.
+
+    `kind` is one of the Standing constants: a member, an address at a personal e-mail provider,
+    a sign-up waiting for an admin's approval, one refused by the sign-up rule, someone an admin
+    removed, or (declined, say) not admitted."""
+
+    MEMBER = "member"
+    PERSONAL_ADDRESS = "personal_address"
+    AWAITING_APPROVAL = "awaiting_approval"
+    REFUSED_BY_RULE = "refused_by_rule"
+    REMOVED = "removed"
+    NOT_ADMITTED = "not_admitted"
+
+    kind: str
+    domain: str
+    admins: tuple[User, ...] = ()
+
+
+@in_tenant_scope
+def admins_of(tenant: Tenant) -> tuple[User, ...]:
+    """The admins of a tenant, by name: whom its people ask."""
+    return tuple(
+        membership.user
+        for membership in Membership.objects.filter(role=Membership.Role.ADMIN)
+        .select_related("user")
+        .order_by("user__name")
+    )
+
+
+def standing_of(user: User) -> Standing:
+    """Where `user` (signed in) stands with the tenant of their address's domain."""
+    try:
+        domain = domain_of_email(user.email)
+    except InvalidDomainError:
+        return Standing(Standing.PERSONAL_ADDRESS, user.email.rpartition("@")[2])
+    if is_consumer_domain(domain):
+        return Standing(Standing.PERSONAL_ADDRESS, domain)
+    membership = membership_of(user)
+    if membership is not None:
+        return Standing(Standing.MEMBER, domain)
+    tenant = Tenant.objects.filter(domain=domain).first()
+    if tenant is None:
+        return Standing(Standing.NOT_ADMITTED, domain)
+    admins = admins_of(tenant)
+    # The person is not a member: no scope is open for them, their domain's tenant is the one.
+    with tenant_scope(tenant):
+        if Removal.objects.filter(user=user).exists():
+            kind = Standing.REMOVED
+        elif JoinRequest.objects.filter(user=user).exists():
+            kind = Standing.AWAITING_APPROVAL
+        elif tenant.is_managed and tenant.signup_mode == Tenant.SignupMode.REFUSED:
+            kind = Standing.REFUSED_BY_RULE
+        else:
+            kind = Standing.NOT_ADMITTED
+    return Standing(kind, domain, admins)
 
 
 # Each sort order: (field, descending) keys, the last one unique. Only last_login is ever

@@ -1,6 +1,9 @@
 """The upgrade wizard's pages. They own no business rules: they call domains and licensing."""
 
+import shlex
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 from django import forms
 from django.conf import settings
@@ -21,6 +24,7 @@ from licensing.models import PLAN_CHOICES
 from licensing.plans import plan_by_key, plans_for_entry
 from licensing.selectors import live_subscription, seat_holders
 from licensing.services.purchase import purchase_seats, start_purchase
+from tenancy.selectors import standing_of
 
 # Where the user came from (the launcher's Admin tile or the Upgrade button of meetings) is
 # kept for the whole run, so that every step leads back there.
@@ -51,8 +55,23 @@ def _wizard_context(request, *, step, **extra):
     }
 
 
+def dev_dns_command(domain: str, value: str) -> str:
+    """The command that publishes a TXT record on `make run`'s DNS server, as it is typed in the
+    project folder: with this checkout's own Python (the system's has no Django)."""
+    python = Path(sys.executable)
+    if python.is_relative_to(settings.BASE_DIR):
+        python = python.relative_to(settings.BASE_DIR)
+    return shlex.join([str(python), "manage.py", "dev_dns", "add", domain, value])
+
+
 def _claim_context(request, claim, **extra):
     others = [other for other in claims.claims_of_tenant(claim.tenant) if other.pk != claim.pk]
+    dev_dns = None
+    if settings.DEBUG:
+        dev_dns = {
+            "command": dev_dns_command(claim.record_name, claim.record_value),
+            "folder": settings.BASE_DIR,
+        }
     return _wizard_context(
         request,
         step=4 if claim.is_verified else 3,
@@ -61,7 +80,7 @@ def _claim_context(request, claim, **extra):
         seen=claims.seen_records_explained(claim),
         admins=claims.tenant_admins(claim.tenant),
         claim_window_hours=claim_services.CLAIM_WINDOW // timedelta(hours=1),
-        dev_dns=settings.DEBUG,
+        dev_dns=dev_dns,
         **extra,
     )
 
@@ -82,13 +101,17 @@ def start(request):
     if membership is not None and membership.is_admin and membership.tenant.is_managed:
         # The Admin tile of an admin leads to the admin centre, not to a wizard already done.
         return redirect("portal:dashboard")
-    refusal = admins = None
-    try:
-        claim_services.assert_may_claim(user=request.user)
-    except ManagedTenantError as error:
-        refusal, admins = error.message, error.admins
-    except DomainsError as error:
-        refusal = error.message
+    refusal = admins = standing = None
+    if membership is None:
+        # Not a member (yet): why, and what to do next, rather than a refusal to claim.
+        standing = standing_of(request.user)
+    else:
+        try:
+            claim_services.assert_may_claim(user=request.user)
+        except ManagedTenantError as error:
+            refusal, admins = error.message, error.admins
+        except DomainsError as error:
+            refusal = error.message
     return render(
         request,
         "wizard/start.html",
@@ -97,6 +120,7 @@ def start(request):
             step=2,
             refusal=refusal,
             admins=admins,
+            standing=standing,
             claim=_own_claim(request),
         ),
     )
@@ -131,7 +155,7 @@ def domain_status(request):
     claim = _own_claim(request)
     if claim is None:
         return redirect("wizard:start")
-    return render(request, "wizard/_claim_status.html", _claim_context(request, claim))
+    return render(request, "wizard/_claim_status.html", _claim_context(request, claim, oob=True))
 
 
 @login_required
@@ -157,7 +181,9 @@ def _manual_check(request, service):
         notice = error.message
     if request.headers.get("HX-Request"):
         return render(
-            request, "wizard/_claim_status.html", _claim_context(request, claim, notice=notice)
+            request,
+            "wizard/_claim_status.html",
+            _claim_context(request, claim, notice=notice, oob=True),
         )
     if notice:
         messages.warning(request, notice)
@@ -165,6 +191,23 @@ def _manual_check(request, service):
 
 
 SEATS_LISTED = 50
+
+# What the card form says when Stripe.js cannot confirm the card (static/js/card-form.js picks
+# one by the error's code).
+CARD_MESSAGES = {
+    "declined": _("Your card was declined. Try another card, or ask your bank why."),
+    "number": _("Check the card number: the 16 digits printed on the card."),
+    "expiry": _("Check the card's expiry date: a month and a year still to come."),
+    "cvc": _("Check the security code: the 3 digits on the back of the card."),
+    "details": _("Check the card number, the expiry date and the security code."),
+    "incomplete": _("Enter the card number, the expiry date and the security code."),
+    "processing": _("Your card could not be checked just now. Please try again in a moment."),
+    "unreachable": _(
+        "The payment service cannot be reached right now. Nothing was charged. Check your "
+        "connection, then reload the page in a moment."
+    ),
+    "other": _("Your card could not be confirmed. Check its details, or try another card."),
+}
 
 
 class PurchaseForm(forms.Form):
@@ -214,6 +257,7 @@ def _purchase_page(
             confirm=confirm,
             authenticate=authenticate,
             stripe_js_url=settings.STRIPE_JS_URL,
+            card_messages=CARD_MESSAGES,
             publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
         ),
         status=status,

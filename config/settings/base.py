@@ -25,6 +25,8 @@ def env_list(name, default=""):
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
+PRODUCT_NAME = "Quorum"
+
 SECRET_KEY = env("SECRET_KEY", "django-insecure-quorum-development-key-not-for-production")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -58,6 +60,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After authentication: a signed-in person's pages follow their language setting.
+    "meetings.language.PersonalLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -118,7 +122,7 @@ ACCOUNT_CHANGE_EMAIL = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_SIGNUP_FORM_CLASS = "tenancy.forms.SignupDetailsForm"
 ACCOUNT_ADAPTER = "tenancy.adapter.AccountAdapter"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Quorum] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PRODUCT_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", "http")
 # allauth's own defaults throttle login, sign-up, confirmation and reset; they are kept on.
 # Behind a reverse proxy, the client's address is the proxy's X-Forwarded-For entry: without it

@@ -1,10 +1,25 @@
 """`make run`: SQLite, a Celery worker on a filesystem broker, console e-mail, no Redis."""
 
+from pathlib import Path
+
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env, env_bool
+from .base import BASE_DIR, DATABASES, env, env_bool
 
 DEBUG = env_bool("DEBUG", True)
-RUN_DIR = BASE_DIR / ".run"
+# What `make run` keeps between runs (broker, cache, DNS records, localstripe's store).
+RUN_DIR = Path(env("QUORUM_RUN_DIR", str(BASE_DIR / ".run")))
+
+# `make run` writes from several places at once: runserver's threads (pages, Stripe's webhooks),
+# the Celery worker and beat. SQLite takes one writer at a time: WAL lets reads go on beside it,
+# IMMEDIATE transactions take the write lock when they begin (a deferred one that reads first
+# cannot wait for it and fails at once with "database is locked"), and the timeout is how long
+# a writer waits for its turn.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
 
 CACHES = {
     "default": {
@@ -13,9 +28,7 @@ CACHES = {
     }
 }
 
-MAILERS = {
-    "default": {"BACKEND": env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}
-}
+MAILERS = {"default": {"BACKEND": env("EMAIL_BACKEND", "core.mail.ConsoleEmailBackend")}}
 
 # Kombu's filesystem transport lets a real worker run without Redis.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")

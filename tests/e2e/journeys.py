@@ -88,7 +88,7 @@ def assert_french(page, english):
 
 
 def run_wizard_to_the_end(
-    page, *, dns, domain, texts, card="4242424242424242", plan_label=None, shots=""
+    page, *, dns, domain, texts, card="4242 4242 4242 4242", plan_label=None, shots=""
 ):
     """From the wizard's first page to "You are now the admin": claim, publish the record on
     the test DNS server, see step 3 turn to confirmed without a reload, buy the licences."""

@@ -46,6 +46,10 @@ def expect_confirmed_without_reload(page):
     status = page.get_by_test_id("claim-status")
     expect(status).to_contain_text("Domain confirmed", timeout=20_000)
     assert page.evaluate("document.body.dataset.sameDocument") == "yes"
+    # The rest of the page follows: step 4 is current, nothing is left to publish.
+    expect(page.locator(".steps li.current")).to_contain_text("Buy licences")
+    expect(page.locator(".steps li.done")).to_have_count(3)
+    expect(page.get_by_test_id("record-value")).to_have_count(0)
     page.get_by_role("link", name="Continue to licences").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Buy licences")
 
