@@ -15,7 +15,7 @@ bench: PACKAGES := gettext postgresql redis wrk
 packages:
 	scripts/ensure-packages.sh $(PACKAGES)
 
-$(VENV)/.installed: pyproject.toml scripts/install.sh
+$(VENV)/.installed: pyproject.toml requirements/app.txt requirements/localstripe.txt scripts/install.sh
 	scripts/install.sh
 	touch $@
 

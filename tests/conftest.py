@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.dns",
     "tests.fixtures.smtp",
     "tests.fixtures.stripe",
+    "tests.fixtures.stack",
 ]
 
 

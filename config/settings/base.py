@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.https.RedirectToHttpsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -171,13 +172,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", "quorum")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", "celerybeat-schedule")
+# How often beat sends its sweeps (seconds); shorter only where a test watches beat tick.
+BEAT_SWEEP_SECONDS = float(env("BEAT_SWEEP_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
     # Safety net of the domain checks: a lost or expired message delays a check, never drops it.
-    "domains-requeue-due-claims": {"task": "domains.requeue_due_claims", "schedule": 60.0},
+    "domains-requeue-due-claims": {
+        "task": "domains.requeue_due_claims",
+        "schedule": BEAT_SWEEP_SECONDS,
+    },
     # The same for announcements whose next batch was never queued.
     "tenancy-requeue-unfinished-announcements": {
         "task": "tenancy.requeue_unfinished_announcements",
-        "schedule": 60.0,
+        "schedule": BEAT_SWEEP_SECONDS,
     },
 }
 
