@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from config.views import healthz
+from config.views import healthz, readyz
 from licensing.views import stripe_webhook
 
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", include("portal.urls")),
     path("django-admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg", permanent=True)),
 ]
 

@@ -1,10 +1,13 @@
 import sys
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, HttpResponseServerError
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.template import loader
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
+
+from core.health import OK, readiness
 
 
 @requires_csrf_token
@@ -26,3 +29,17 @@ def healthz(request):
     """For the load balancer's probe, and the baseline of `make bench`: the same middleware as
     every page, no query, no template."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+async def readyz(request: HttpRequest) -> JsonResponse:
+    """For the orchestrator's readiness probe: 200 when the database (migrated), the cache, the
+    broker and a Celery worker all answer; 503 naming what does not."""
+    checks = await readiness()
+    ready = all(state == OK for state in checks.values())
+    response = JsonResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        status=200 if ready else 503,
+    )
+    add_never_cache_headers(response)
+    return response

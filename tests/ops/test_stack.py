@@ -1,6 +1,7 @@
 """The compose stack's services, each run with its own command as a plain process (see
 tests/fixtures/stack.py): the one-shots exit 0 and every long-running service does its job."""
 
+import json
 import re
 
 from django.conf import settings
@@ -33,6 +34,16 @@ def test_gunicorn_answers_the_health_probe(stack):
     # Served as it came, without a proxy header; what a proxy reports as http goes to https.
     status, _body = stack.get("/healthz", **{"X-Forwarded-Proto": "http"})
     assert status == 301
+
+
+def test_gunicorn_answers_ready_once_the_worker_is_up(stack):
+    wait_for(lambda: stack.get("/readyz")[0] == 200, "/readyz 200", stack.processes["worker"])
+    status, body = stack.get("/readyz")
+    assert status == 200
+    assert json.loads(body) == {
+        "status": "ready",
+        "checks": dict.fromkeys(["database", "migrations", "cache", "broker", "workers"], "ok"),
+    }
 
 
 def test_the_worker_answers_a_ping(stack):
