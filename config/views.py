@@ -1,13 +1,15 @@
 import sys
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
 
 from core.health import OK, readiness
+from core.metrics import authorized, exposition
 
 
 @requires_csrf_token
@@ -43,3 +45,17 @@ async def readyz(request: HttpRequest) -> JsonResponse:
     )
     add_never_cache_headers(response)
     return response
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus' scrape of this web container, for the bearer of METRICS_TOKEN (404 without
+    a token configured, 401 without the right one)."""
+    if not settings.METRICS_TOKEN:
+        raise Http404
+    if not authorized(request.headers.get("Authorization", ""), settings.METRICS_TOKEN):
+        response = HttpResponse("A valid metrics token is required.", status=401)
+        response["WWW-Authenticate"] = "Bearer"
+        return response
+    body, content_type = exposition()
+    return HttpResponse(body, content_type=content_type)

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.metrics import count_dns_check
 from tenancy.models import Tenant
 from tenancy.selectors import membership_of
 from tenancy.services import record_audit
@@ -167,7 +168,9 @@ def _manual_check(*, claim, user, reset_backoff):
 
 def _check(claim_id):
     domain = DomainClaim.objects.select_related("tenant").get(pk=claim_id).record_name
-    return _record_check(claim_id=claim_id, lookup=dnscheck.lookup_txt(domain))
+    lookup = dnscheck.lookup_txt(domain)
+    count_dns_check(outcome=lookup.outcome)
+    return _record_check(claim_id=claim_id, lookup=lookup)
 
 
 @transaction.atomic

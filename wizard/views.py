@@ -9,11 +9,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.metrics import count_purchase
 from domains import selectors as claims
 from domains import services as claim_services
 from domains.exceptions import DomainsError, ManagedTenantError
 from licensing import services as purchase_services
-from licensing.exceptions import LicensingError
+from licensing.exceptions import LicensingError, PaymentError
 from licensing.gateway import card_form_csp
 from licensing.models import PLAN_CHOICES
 from licensing.plans import plan_by_key, plans_for_entry
@@ -241,7 +242,9 @@ def buy(request):
             setup_intent_id=form.cleaned_data["setup_intent"],
         )
     except LicensingError as error:
+        count_purchase(outcome=error.state if isinstance(error, PaymentError) else "refused")
         return _purchase_page(request, claim=claim, notice=error.message, status=400)
+    count_purchase(outcome=purchase.state)
     if purchase.state == purchase.State.NEEDS_CONFIRMATION:
         # The card is confirmed already: only the new total needs the buyer's yes.
         plan = plan_by_key(purchase.plan)

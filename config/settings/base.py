@@ -7,6 +7,9 @@ import dj_database_url
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from core.logging import logging_config
+from core.sentry import init_sentry
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -50,6 +53,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.logging.RequestIdMiddleware",
+    "core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.https.RedirectToHttpsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -63,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "tenancy.middleware.TenantMiddleware",
+    "core.logging.UserContextMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -217,14 +223,27 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    # The stripe library logs every request at INFO; its errors reach us as exceptions.
-    "loggers": {"stripe": {"level": "WARNING"}},
-}
+# Logs on stdout with the request id, tenant and user of each line (core.logging): "json" lines
+# in production, "text" elsewhere.
+LOG_LEVEL = env("LOG_LEVEL", "INFO")
+LOG_FORMAT = env("LOG_FORMAT", "text")
+LOGGING = logging_config(json=LOG_FORMAT == "json", level=LOG_LEVEL)
+# The worker logs through LOGGING too, instead of Celery's own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Prometheus metrics (core.metrics): /metrics on web, and on a worker at WORKER_METRICS_ADDRESS
+# ("host:port"), for requests bearing this token; off without one.
+METRICS_TOKEN = env("METRICS_TOKEN", "")
+WORKER_METRICS_ADDRESS = env("WORKER_METRICS_ADDRESS", "")
+
+# Unhandled errors of views and tasks go to Sentry when a DSN is set.
+SENTRY_DSN = env("SENTRY_DSN", "")
+if SENTRY_DSN:
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", "production"),
+        traces_sample_rate=float(env("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
 
 # What a seat costs per month (smallest currency unit) and the meeting cap it gives.
 QUORUM_PLANS = {

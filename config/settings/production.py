@@ -2,8 +2,10 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core.logging import logging_config
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import LOG_LEVEL, env
 
 DEBUG = False
 
@@ -35,3 +37,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+LOG_FORMAT = env("LOG_FORMAT", "json")
+LOGGING = logging_config(json=LOG_FORMAT == "json", level=LOG_LEVEL)
