@@ -33,6 +33,19 @@ CSRF_COOKIE_SECURE = True
 # The scheme of the links in e-mails: http only for the compose stack on localhost.
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", "https")
 
+# psycopg 3's connection pool, one per process (a gunicorn worker's threads, a Celery pool
+# process): a request borrows an open connection and gives it back, instead of connecting anew
+# each time. Django refuses a pool with persistent connections, hence CONN_MAX_AGE 0.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {  # noqa: F405
+        "min_size": int(env("DB_POOL_MIN_SIZE", "1")),
+        # As many as a gunicorn worker's threads (GUNICORN_THREADS), each holding one at most.
+        "max_size": int(env("DB_POOL_MAX_SIZE", "4")),
+        # Seconds a request waits for a free connection before it fails.
+        "timeout": float(env("DB_POOL_TIMEOUT", "10")),
+    }
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
