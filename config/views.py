@@ -34,10 +34,10 @@ def healthz(request):
 
 
 @require_GET
-async def readyz(request: HttpRequest) -> JsonResponse:
+def readyz(request: HttpRequest) -> JsonResponse:
     """For the orchestrator's readiness probe: 200 when the database (migrated), the cache, the
     broker and a Celery worker all answer; 503 naming what does not."""
-    checks = await readiness()
+    checks = readiness()
     ready = all(state == OK for state in checks.values())
     response = JsonResponse(
         {"status": "ready" if ready else "unavailable", "checks": checks},

@@ -4,6 +4,7 @@ Celery workers, each checked by django-health-check's probes (and two of ours)."
 import asyncio
 import dataclasses
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from celery import current_app
@@ -92,10 +93,18 @@ READINESS_CHECKS: dict[str, Callable[[], HealthCheck]] = {
 }
 
 
-async def readiness() -> dict[str, str]:
-    """Each dependency's state, checked side by side: "ok", or what is wrong with it."""
+def readiness() -> dict[str, str]:
+    """Each dependency's state, checked side by side: "ok", or what is wrong with it.
+
+    The probes' event loop runs in a thread of its own, so that any caller may ask: a WSGI
+    thread, or one that already runs a loop of its own (Playwright's, in the tests)."""
     names = list(READINESS_CHECKS)
-    results = await asyncio.gather(*(READINESS_CHECKS[name]().get_result() for name in names))
+
+    async def check_all() -> list:
+        return await asyncio.gather(*(READINESS_CHECKS[name]().get_result() for name in names))
+
+    with ThreadPoolExecutor(max_workers=1) as loop_thread:
+        results = loop_thread.submit(asyncio.run, check_all()).result()
     return {
         name: OK if result.error is None else str(result.error)
         for name, result in zip(names, results, strict=True)

@@ -15,14 +15,14 @@ import json, django
 django.setup()
 from django.db import connection
 pids = []
-for _ in range(3):
+for _ in range(5):
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pids.append(cursor.fetchone()[0])
     connection.close()  # what Django does at the end of every request and task
 print(json.dumps({
     "driver": connection.Database.__name__,
-    "pool": connection.settings_dict["OPTIONS"]["pool"],
+    "pool": connection.settings_dict["OPTIONS"].get("pool"),
     "conn_max_age": connection.settings_dict["CONN_MAX_AGE"],
     "pids": pids,
 }))
@@ -33,12 +33,12 @@ def test_the_tests_use_psycopg_3():
     assert connection.Database.__name__ == "psycopg"
 
 
-@pytest.mark.django_db
-def test_production_reuses_pooled_connections_across_requests():
+def backend_pids(settings_module: str) -> dict:
+    """Five uses of the database, each closed after, in a process of `settings_module`."""
     db = connection.settings_dict
     environ = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SETTINGS_MODULE": settings_module,
         "SECRET_KEY": "k3y-" + "a1B2c3D4e5F6g7H8i9J0" * 3,
         "DATABASE_URL": (
             f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
@@ -54,9 +54,19 @@ def test_production_reuses_pooled_connections_across_requests():
         timeout=60,
         check=True,
     )
-    report = json.loads(result.stdout.splitlines()[-1])
-    assert report["driver"] == "psycopg"
-    assert report["pool"] == {"min_size": 1, "max_size": 4, "timeout": 10.0}
-    assert report["conn_max_age"] == 0
-    # Closed after each use, yet one server process served all three: the pool kept it open.
-    assert len(set(report["pids"])) == 1
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+@pytest.mark.django_db
+def test_production_reuses_pooled_connections_across_requests():
+    pooled = backend_pids("config.settings.production")
+    assert pooled["driver"] == "psycopg"
+    assert pooled["pool"] == {"min_size": 1, "max_size": 4, "timeout": 10.0}
+    assert pooled["conn_max_age"] == 0
+    # Closed after each use, yet served by the one or two server processes the pool keeps open
+    # (its filler may open one while the first use opens another).
+    assert len(set(pooled["pids"])) <= 2
+    # Without the pool (the tests' settings), each use is a new server process.
+    unpooled = backend_pids("config.settings.test")
+    assert unpooled["pool"] is None
+    assert len(set(unpooled["pids"])) == 5
