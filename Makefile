@@ -1,15 +1,25 @@
-# The two commands of README.md: `make run` and `make test`. Everything they need is installed here.
+# The two commands of README.md: `make run` and `make test`. On a plain Debian 12 with a
+# Python >= 3.12, each installs what it needs (README.md, "What the commands install").
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install messages bench lint
+# Debian's packages each goal needs (scripts/ensure-packages.sh): one `apt-get update`, and only
+# when something is missing. A goal's list also applies to the `install` it runs first.
+PACKAGES := gettext
+test: PACKAGES := gettext postgresql redis node chromium
+bench: PACKAGES := gettext postgresql redis wrk
 
-$(VENV)/.installed: pyproject.toml scripts/install.sh
+.PHONY: run test install packages messages bench lint
+
+packages:
+	scripts/ensure-packages.sh $(PACKAGES)
+
+$(VENV)/.installed: pyproject.toml requirements/app.txt requirements/localstripe.txt scripts/install.sh
 	scripts/install.sh
 	touch $@
 
-install: $(VENV)/.installed messages
+install: packages $(VENV)/.installed messages
 
 messages: $(VENV)/.installed
 	scripts/compile-messages.sh
@@ -23,10 +33,10 @@ lint: $(VENV)/.installed
 
 test: install lint
 	scripts/ensure-services.sh
+	scripts/ensure-database.sh
 	scripts/ensure-test-tools.sh
 	$(BIN)/pytest
 
 bench: install
 	scripts/ensure-services.sh
-	scripts/ensure-bench-tools.sh
 	$(BIN)/python bench/run.py

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from config.views import healthz
+from config.views import healthz, metrics, readyz
 from meetings.views import set_language
 
 # Django's admin signs people in through allauth only (its rate limits, later its two-factor):
@@ -20,6 +20,8 @@ urlpatterns = [
     path("admin/", include("portal.urls")),
     path("django-admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg", permanent=True)),
 ]
 

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.metrics import count_dns_check
 from core.scoping import in_scope_of, tenant_scope
 from tenancy.models import Tenant
 from tenancy.selectors import membership_of
@@ -183,7 +184,9 @@ def _manual_check(*, claim, user, reset_backoff):
 
 def _check(claim_id):
     domain = DomainClaim.objects.select_related("tenant").get(pk=claim_id).record_name
-    return _record_check(claim_id=claim_id, lookup=dnscheck.lookup_txt(domain))
+    lookup = dnscheck.lookup_txt(domain)
+    count_dns_check(outcome=lookup.outcome)
+    return _record_check(claim_id=claim_id, lookup=lookup)
 
 
 @transaction.atomic

@@ -2,12 +2,15 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from core.metrics import count_webhook_results
+
 from .exceptions import InvalidStripeEvent, PaymentError
 from .gateway import construct_webhook_event
 from .services.webhooks import process_stripe_event
 
 
 @csrf_exempt  # Stripe cannot send our CSRF token; its signature is checked instead.
+@count_webhook_results
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Stripe's events: refused with 400 unless signed with STRIPE_WEBHOOK_SECRET."""

@@ -22,4 +22,6 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[dev]"
+# The versions of the images (requirements/, scripts/pin-requirements.py) for what they share.
+.venv/bin/python -m pip install --quiet -c requirements/app.txt -c requirements/localstripe.txt \
+  -e ".[dev]"

@@ -10,9 +10,11 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.celery_worker",
     "tests.fixtures.dns",
+    "tests.fixtures.sentry",
     "tests.fixtures.smtp",
     "tests.fixtures.stripe",
     "tests.fixtures.stripe_stub",
+    "tests.fixtures.stack",
 ]
 
 

@@ -40,8 +40,8 @@ def test_production_cookies_are_secure_httponly_and_samesite():
     code = (
         "from django.conf import settings as s;"
         "print(s.SESSION_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.SESSION_COOKIE_SAMESITE,"
-        " s.CSRF_COOKIE_SECURE, s.CSRF_COOKIE_SAMESITE, s.SECURE_SSL_REDIRECT,"
-        " s.SECURE_HSTS_SECONDS)"
+        " s.CSRF_COOKIE_SECURE, s.CSRF_COOKIE_SAMESITE, s.SECURE_PROXY_SSL_HEADER[0],"
+        " s.SECURE_HSTS_SECONDS, 'core.https.RedirectToHttpsMiddleware' in s.MIDDLEWARE)"
     )
     result = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
@@ -55,7 +55,16 @@ def test_production_cookies_are_secure_httponly_and_samesite():
         text=True,
         check=True,
     )
-    assert result.stdout.split() == ["True", "True", "Lax", "True", "Lax", "True", "31536000"]
+    assert result.stdout.split() == [
+        "True",
+        "True",
+        "Lax",
+        "True",
+        "Lax",
+        "HTTP_X_FORWARDED_PROTO",
+        "31536000",
+        "True",
+    ]
 
 
 DJANGO_ADMIN = "/django-admin/"

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.metrics import count_purchase
 from core.money import from_cents
 from domains import selectors as claims
 from domains import services as claim_services
@@ -297,6 +298,7 @@ def buy(request):
             setup_intent_id=form.cleaned_data["setup_intent"],
         )
     except PaymentError as error:
+        count_purchase(outcome="requires_action" if error.client_secret else "failed")
         authenticate = (
             {**form.cleaned_data, "client_secret": error.client_secret}
             if error.client_secret
@@ -306,7 +308,9 @@ def buy(request):
             request, claim=claim, notice=error.message, authenticate=authenticate, status=400
         )
     except LicensingError as error:
+        count_purchase(outcome="refused")
         return _purchase_page(request, claim=claim, notice=error.message, status=400)
+    count_purchase(outcome=purchase.state)
     if purchase.state == purchase.State.NEEDS_CONFIRMATION:
         # The card is confirmed already: only the new total needs the buyer's yes.
         plan = plan_by_key(purchase.plan)

@@ -7,6 +7,9 @@ import dj_database_url
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from core.logging import logging_config
+from core.sentry import init_sentry
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -52,7 +55,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.logging.RequestIdMiddleware",
+    "core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.https.RedirectToHttpsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -67,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "tenancy.middleware.TenantMiddleware",
     "core.middleware.QuorumErrorMiddleware",
+    "core.logging.UserContextMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -180,13 +187,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", "quorum")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", "celerybeat-schedule")
+# How often beat sends its sweeps (seconds); shorter only where a test watches beat tick.
+BEAT_SWEEP_SECONDS = float(env("BEAT_SWEEP_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
     # Safety net of the domain checks: a lost or expired message delays a check, never drops it.
-    "domains-requeue-due-claims": {"task": "domains.requeue_due_claims", "schedule": 60.0},
+    "domains-requeue-due-claims": {
+        "task": "domains.requeue_due_claims",
+        "schedule": BEAT_SWEEP_SECONDS,
+    },
     # The same for announcements whose next batch was never queued.
     "tenancy-requeue-unfinished-announcements": {
         "task": "tenancy.requeue_unfinished_announcements",
-        "schedule": 60.0,
+        "schedule": BEAT_SWEEP_SECONDS,
     },
     # Subscriptions past due beyond the grace period end, and their tenants fall back to free.
     "licensing-end-overdue-subscriptions": {
@@ -234,14 +247,27 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    # The stripe library logs every request at INFO; its errors reach us as exceptions.
-    "loggers": {"stripe": {"level": "WARNING"}},
-}
+# Logs on stdout with the request id, tenant and user of each line (core.logging): "json" lines
+# in production, "text" elsewhere.
+LOG_LEVEL = env("LOG_LEVEL", "INFO")
+LOG_FORMAT = env("LOG_FORMAT", "text")
+LOGGING = logging_config(json=LOG_FORMAT == "json", level=LOG_LEVEL)
+# The worker logs through LOGGING too, instead of Celery's own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Prometheus metrics (core.metrics): /metrics on web, and on a worker at WORKER_METRICS_ADDRESS
+# ("host:port"), for requests bearing this token; off without one.
+METRICS_TOKEN = env("METRICS_TOKEN", "")
+WORKER_METRICS_ADDRESS = env("WORKER_METRICS_ADDRESS", "")
+
+# Unhandled errors of views and tasks go to Sentry when a DSN is set.
+SENTRY_DSN = env("SENTRY_DSN", "")
+if SENTRY_DSN:
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", "production"),
+        traces_sample_rate=float(env("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
 
 # What a seat costs per month (smallest currency unit) and the meeting cap it gives.
 QUORUM_PLANS = {

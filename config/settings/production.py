@@ -2,8 +2,10 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core.logging import logging_config
+
 from .base import *  # noqa: F403
-from .base import env, env_bool
+from .base import LOG_LEVEL, env
 
 DEBUG = False
 
@@ -23,16 +25,41 @@ if _webhook_key == STRIPE_WEBHOOK_SECRET or len(_webhook_key) < 24 or len(set(_w
         "webhook endpoint in production."
     )
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+# TLS ends at the proxy in front, which says in this header how the client came in
+# ("X-Forwarded-Proto: https"). Empty: nothing in front, no header is trusted.
+_proxy_header = env("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https") if _proxy_header else None
+)
+# Only what the proxy says came over plain http is sent to https (core.https): a direct call (the
+# compose stack on localhost:8000, a probe, localstripe's webhooks) is served as it came.
+SECURE_SSL_REDIRECT = False
+SILENCED_SYSTEM_CHECKS = ["security.W008"]  # SECURE_SSL_REDIRECT: core.https redirects instead
 SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+# The scheme of the links in e-mails: http only for the compose stack on localhost.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", "https")
+
+# psycopg 3's connection pool, one per process (a gunicorn worker's threads, a Celery pool
+# process): a request borrows an open connection and gives it back, instead of connecting anew
+# each time. Django refuses a pool with persistent connections, hence CONN_MAX_AGE 0.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {  # noqa: F405
+        "min_size": int(env("DB_POOL_MIN_SIZE", "1")),
+        # As many as a gunicorn worker's threads (GUNICORN_THREADS), each holding one at most.
+        "max_size": int(env("DB_POOL_MAX_SIZE", "4")),
+        # Seconds a request waits for a free connection before it fails.
+        "timeout": float(env("DB_POOL_TIMEOUT", "10")),
+    }
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+LOG_FORMAT = env("LOG_FORMAT", "json")
+LOGGING = logging_config(json=LOG_FORMAT == "json", level=LOG_LEVEL)

@@ -10,7 +10,7 @@ from .base import env
 DEBUG = False
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test"), conn_max_age=0
+        env("DATABASE_URL", "postgres://quorum:quorum@127.0.0.1:5432/quorum"), conn_max_age=0
     )
 }
 # A name of its own per checkout lets parallel runs share the server without clashing.
