@@ -1,6 +1,8 @@
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from allauth.usersessions.models import UserSession
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
@@ -14,6 +16,10 @@ from .selectors import has_second_factor, membership_of
 # and session pages (signing in and out among them), and switching the language.
 OPEN_WITHOUT_SECOND_FACTOR = ("account_", "mfa_", "usersessions_")
 OPEN_PAGES = {"set_language", "healthz"}
+# How often a session's device, IP and "last seen" are written (seconds), and where the session
+# remembers when that was.
+ACTIVITY_EVERY = 60
+ACTIVITY_SEEN_AT = "quorum_activity_seen_at"
 
 
 class TenantMiddleware:
@@ -40,6 +46,27 @@ def _in_scope(tenant: object, chunks: Iterator[bytes]) -> Iterator[bytes]:
     # A streamed body (the CSV export) is read after the view returned: keep its scope.
     with tenant_scope(tenant):  # type: ignore[arg-type]
         yield from chunks
+
+
+class SessionActivityMiddleware:
+    """The device, IP and "last seen" of each signed-in session, for the sessions page
+    (allauth.usersessions): written at most once a minute per session. allauth's own middleware
+    writes them on every request, five queries each time."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = request.session
+        now = int(time.time())
+        if (
+            request.user.is_authenticated
+            and session.session_key
+            and now - session.get(ACTIVITY_SEEN_AT, 0) >= ACTIVITY_EVERY
+        ):
+            UserSession.objects.create_from_request(request)
+            session[ACTIVITY_SEEN_AT] = now
+        return self.get_response(request)
 
 
 class TwoFactorPolicyMiddleware:

@@ -86,7 +86,7 @@ class Tenant(models.Model):
     )
     # Every member, not only the admins (who always need one), signs in with a second factor.
     two_factor_required = models.BooleanField(
-        _("two-factor authentication for every member"), default=False
+        _("two-factor authentication for every member"), default=False, db_default=False
     )
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -2,7 +2,6 @@ from dataclasses import dataclass
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
-
 from django.db.models import Count, F, Q, QuerySet
 
 from core.counts import kept_count
