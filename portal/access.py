@@ -43,9 +43,7 @@ def admin_required(view):
     return wrapped
 
 
-def recent_authentication_required(
-    view=None, *, when: Callable[[HttpRequest], bool] | None = None
-):
+def recent_authentication_required(view=None, *, when: Callable[[HttpRequest], bool] | None = None):
     """Ask for the password or a second factor again before a sensitive change, when the last
     time the person proved who they are (allauth's reauthentication) is older than
     ACCOUNT_REAUTHENTICATION_TIMEOUT. It is allauth's `reauthentication_required`:

@@ -24,9 +24,7 @@ def policies(request):
     policy = policy_of(tenant)
     policy_form = PolicyForm(initial=PolicyForm.initial_for(policy), max_cap=max_cap)
     signup_form = SignupModeForm(initial={"signup_mode": tenant.signup_mode})
-    two_factor_form = TwoFactorRuleForm(
-        initial={"two_factor_required": tenant.two_factor_required}
-    )
+    two_factor_form = TwoFactorRuleForm(initial={"two_factor_required": tenant.two_factor_required})
     status = 200
     if request.method == "POST":
         if request.POST.get("form") == "two_factor":
