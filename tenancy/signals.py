@@ -104,6 +104,7 @@ def audit_recovery_code_used(sender, request, user, authenticator, **kwargs):
 
     if authenticator.type != Authenticator.Type.RECOVERY_CODES:
         return  # an authenticator code or a passkey: the sign-in itself is recorded
+    authenticator.refresh_from_db(fields=["data"])  # allauth marked the code used on a copy
     record_account_event(
         user=user,
         actor=user,
