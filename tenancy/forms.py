@@ -1,5 +1,6 @@
 import unicodedata
 
+from allauth.mfa.webauthn import forms as webauthn_forms
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -33,3 +34,22 @@ class SignupDetailsForm(forms.Form):
     def signup(self, request, user):
         user.name = self.cleaned_data["name"]
         user.save(update_fields=["name"])
+
+
+KEY_NAME_LABEL = _("Name of the key")
+
+
+class AddWebAuthnForm(webauthn_forms.AddWebAuthnForm):
+    """allauth's form adding a passkey or security key, its name field labelled in French too."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = KEY_NAME_LABEL
+
+
+class EditWebAuthnForm(webauthn_forms.EditWebAuthnForm):
+    """allauth's form renaming a passkey or security key, labelled in French too."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = KEY_NAME_LABEL

@@ -150,6 +150,10 @@ MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Quorum"
 MFA_ADAPTER = "tenancy.adapter.MFAAdapter"
+MFA_FORMS = {
+    "add_webauthn": "tenancy.forms.AddWebAuthnForm",
+    "edit_webauthn": "tenancy.forms.EditWebAuthnForm",
+}
 MFA_RATE_LIMITS = {"webauthn_login": "10/m/ip"}
 # Browsers allow WebAuthn on https and on http://localhost; allauth's check of the origin wants
 # https unless told otherwise, which only development and the tests do.

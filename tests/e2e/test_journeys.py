@@ -217,6 +217,8 @@ def test_journey_5_the_wizard_in_french(new_page, live_server, dns, localstripe)
     ):
         rob.goto(path)
         assert_french(rob, french)
+    rob.goto("/accounts/2fa/webauthn/add/")
+    expect(rob.get_by_label("Nom de la clé")).to_be_visible()  # one word escapes assert_french
     for path in (
         "/admin/",
         "/admin/users/",
