@@ -142,6 +142,9 @@ ACCOUNT_RATE_LIMITS = {
 # Sensitive actions (allauth's reauthentication, portal.access.recent_authentication_required)
 # ask for the password or a second factor again when the last proof is older than this.
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# The proof is the password or a second factor; a code mailed to the address is not: the mailbox
+# alone must not be enough to change roles, members or billing.
+ACCOUNT_REAUTHENTICATION_METHODS = ["password", "mfa"]
 
 # django-allauth's second factors: an authenticator app (TOTP), passkeys and security keys
 # (WebAuthn), and recovery codes. Required for admins (portal.access) and, when the tenant's

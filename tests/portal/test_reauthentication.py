@@ -148,3 +148,12 @@ def test_licence_assignment_is_not_a_sensitive_change(contoso_ready):
     client.force_login(rob)  # signed in, never re-authenticated
     url = reverse("portal:user_action", args=[sara.pk, "unassign"])
     assert client.post(url)["Location"] == reverse("portal:users")
+
+
+def test_a_code_mailed_to_the_address_is_not_offered_as_proof(contoso_ready):
+    _contoso, rob, _sara = contoso_ready
+    client = Client()
+    client.force_login(rob)
+    page = client.get(reverse("account_reauthenticate")).content.decode()
+    assert reverse("mfa_reauthenticate") in page  # the authenticator app is offered
+    assert reverse("account_request_reauthentication_code") not in page
