@@ -1,10 +1,12 @@
 from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.signals import email_confirmed, user_logged_in
 from allauth.mfa import signals as mfa_signals
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.signals import user_login_failed
 from django.dispatch import Signal, receiver
 
 from .models import User
+from .services.security import record_account_event
 
 # Sent inside the transaction that adds or removes a member of a managed tenant, so that higher
 # apps (licensing: give or free a licence) act in the same transaction without tenancy
@@ -30,8 +32,6 @@ def _ip(request) -> str:
 
 @receiver(user_logged_in)
 def audit_sign_in(sender, request, user, **kwargs):
-    from .services.security import record_account_event
-
     record_account_event(
         user=user, actor=user, action="user.signed_in", details={"ip": _ip(request)}
     )
@@ -39,8 +39,6 @@ def audit_sign_in(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def audit_failed_sign_in(sender, credentials, request=None, **kwargs):
-    from .services.security import record_account_event
-
     email = credentials.get("email") or credentials.get("username") or ""
     # Finding whose account was tried crosses tenants: the address decides the tenant.
     user = User.objects.filter(email__iexact=email).first() if email else None
@@ -53,8 +51,6 @@ def audit_failed_sign_in(sender, credentials, request=None, **kwargs):
 
 @receiver(mfa_signals.authentication_failed)
 def audit_wrong_code(sender, request, user, authenticator, **kwargs):
-    from .services.security import record_account_event
-
     record_account_event(
         user=user,
         actor=user,
@@ -65,8 +61,6 @@ def audit_wrong_code(sender, request, user, authenticator, **kwargs):
 
 @receiver(mfa_signals.authenticator_added)
 def audit_factor_added(sender, request, user, authenticator, **kwargs):
-    from .services.security import record_account_event
-
     record_account_event(
         user=user,
         actor=user,
@@ -77,8 +71,6 @@ def audit_factor_added(sender, request, user, authenticator, **kwargs):
 
 @receiver(mfa_signals.authenticator_removed)
 def audit_factor_removed(sender, request, user, authenticator, **kwargs):
-    from .services.security import record_account_event
-
     record_account_event(
         user=user,
         actor=user,
@@ -89,8 +81,6 @@ def audit_factor_removed(sender, request, user, authenticator, **kwargs):
 
 @receiver(mfa_signals.authenticator_reset)
 def audit_recovery_codes_reset(sender, request, user, authenticator, **kwargs):
-    from .services.security import record_account_event
-
     record_account_event(
         user=user, actor=user, action="user.recovery_codes_regenerated", details={}
     )
@@ -98,10 +88,6 @@ def audit_recovery_codes_reset(sender, request, user, authenticator, **kwargs):
 
 @receiver(mfa_signals.authenticator_used)
 def audit_recovery_code_used(sender, request, user, authenticator, **kwargs):
-    from allauth.mfa.models import Authenticator
-
-    from .services.security import record_account_event
-
     if authenticator.type != Authenticator.Type.RECOVERY_CODES:
         return  # an authenticator code or a passkey: the sign-in itself is recorded
     authenticator.refresh_from_db(fields=["data"])  # allauth marked the code used on a copy
