@@ -42,6 +42,7 @@ def main(domain):
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from bench.seed import give_authenticator_app
     from tenancy.models import Membership
 
     admin = (
@@ -51,6 +52,7 @@ def main(domain):
         .user
     )
     members = Membership.objects.unscoped().filter(tenant__domain=domain).count()
+    give_authenticator_app([admin])
     client = Client()
     client.force_login(admin)
     results = {}

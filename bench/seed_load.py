@@ -21,6 +21,7 @@ def seed(count, password):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
 
+    from bench.seed import give_authenticator_app
     from bench.stripe_card import confirm_card
     from domains.models import DomainClaim
     from licensing.services.purchase import purchase_seats, start_purchase
@@ -63,6 +64,7 @@ def seed(count, password):
     Membership.objects.unscoped().filter(user__in=users[: count // 5]).update(
         role=Membership.Role.ADMIN
     )
+    give_authenticator_app(users[: count // 5])
 
 
 if __name__ == "__main__":

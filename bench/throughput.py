@@ -56,12 +56,14 @@ def prepare(domain):
     from django.test import Client, override_settings
     from django.utils import timezone
 
+    from bench.seed import give_authenticator_app
     from meetings.services import schedule_meeting
     from tenancy.models import Membership
 
     call_command("collectstatic", "--noinput", verbosity=0)
     members = Membership.objects.unscoped().filter(tenant__domain=domain).select_related("user")
     admin = members.get(role=Membership.Role.ADMIN).user
+    give_authenticator_app([admin])
     member = members.exclude(role=Membership.Role.ADMIN).order_by("pk").first().user
     soon = timezone.now() + timedelta(days=1)
     meetings = [

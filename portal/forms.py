@@ -100,6 +100,14 @@ class SignupModeForm(forms.Form):
     )
 
 
+class TwoFactorRuleForm(forms.Form):
+    two_factor_required = forms.BooleanField(
+        label=_("Every member signs in with a second factor (an authenticator app or a passkey)"),
+        required=False,
+        help_text=_("Admins always do. Members without one are asked to set it up first."),
+    )
+
+
 class AuditFilter(forms.Form):
     action = forms.CharField(label=_("Action"), required=False, max_length=64)
     actor = forms.CharField(label=_("Who (e-mail)"), required=False, max_length=254)

@@ -1,7 +1,9 @@
 import unicodedata
 
+from allauth.mfa.webauthn import forms as webauthn_forms
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 # Control characters, and the line and paragraph separators that some software breaks on.
@@ -43,3 +45,36 @@ class SignupDetailsForm(forms.Form):
     def signup(self, request, user):
         user.name = self.cleaned_data["name"]
         user.save(update_fields=["name"])
+
+
+KEY_NAME_LABEL = _("Name of the key")
+KEY_NAME_MAX_LENGTH = 100
+# A WebAuthn credential as the browser sends it: a few kilobytes at most.
+CREDENTIAL_MAX_LENGTH = 20_000
+
+
+def _limit(field: forms.CharField, length: int) -> None:
+    # allauth's fields take any length; ours are limited like every text we accept.
+    field.max_length = length
+    field.validators = [*field.validators, MaxLengthValidator(length)]
+
+
+class AddWebAuthnForm(webauthn_forms.AddWebAuthnForm):
+    """allauth's form adding a passkey or security key, its name field labelled in French too."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = KEY_NAME_LABEL
+
+
+class EditWebAuthnForm(webauthn_forms.EditWebAuthnForm):
+    """allauth's form renaming a passkey or security key, labelled in French too."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = KEY_NAME_LABEL
+
+
+_limit(AddWebAuthnForm.base_fields["name"], KEY_NAME_MAX_LENGTH)
+_limit(AddWebAuthnForm.base_fields["credential"], CREDENTIAL_MAX_LENGTH)
+_limit(EditWebAuthnForm.base_fields["name"], KEY_NAME_MAX_LENGTH)

@@ -84,6 +84,10 @@ class Tenant(models.Model):
         choices=SignupMode.choices,
         default=SignupMode.LICENCE_IF_FREE,
     )
+    # Every member, not only the admins (who always need one), signs in with a second factor.
+    two_factor_required = models.BooleanField(
+        _("two-factor authentication for every member"), default=False, db_default=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

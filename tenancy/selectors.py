@@ -1,5 +1,7 @@
 from dataclasses import dataclass
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
 from django.db.models import Count, F, Q, QuerySet
 
 from core.counts import kept_count
@@ -95,6 +97,24 @@ def standing_of(user: User) -> Standing:
         else:
             kind = Standing.NOT_ADMITTED
     return Standing(kind, domain, admins)
+
+
+# The second factors that count: recovery codes alone are a way back in, not a factor.
+SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+
+def has_second_factor(user) -> bool:
+    """The user signs in with an authenticator app or a passkey/security key (allauth.mfa)."""
+    return is_mfa_enabled(user, types=list(SECOND_FACTORS))
+
+
+def second_factor_required(membership: Membership | None) -> bool:
+    """Admins of a managed tenant always need a second factor; every member does when their
+    tenant's rule says so (Tenant.two_factor_required)."""
+    if membership is None:
+        return False
+    tenant = membership.tenant
+    return tenant.two_factor_required or (membership.is_admin and tenant.is_managed)
 
 
 # Each sort order: (field, descending) keys, the last one unique. Only last_login is ever

@@ -25,7 +25,7 @@ from licensing.models import PLAN_CHOICES
 from licensing.plans import plan_by_key, plans_for_entry
 from licensing.selectors import live_subscription, seat_holders
 from licensing.services.purchase import purchase_seats, start_purchase
-from tenancy.selectors import standing_of
+from tenancy.selectors import has_second_factor, standing_of
 
 # Where the user came from (the launcher's Admin tile or the Upgrade button of meetings) is
 # kept for the whole run, so that every step leads back there.
@@ -342,5 +342,7 @@ def done(request):
             subscription=subscription,
             plan=subscription.plan_details,
             total=from_cents(subscription.plan_details.total(subscription.quantity)),
+            # Admins need a second factor before the admin centre opens (portal.access).
+            needs_second_factor=not has_second_factor(request.user),
         ),
     )

@@ -42,8 +42,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth's session and key lists ("2 minutes ago")
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     # Ours, in the order of their allowed imports (docs/ARCHITECTURE.md).
     "core",
     "tenancy",
@@ -66,12 +69,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "tenancy.middleware.SessionActivityMiddleware",  # allauth.usersessions' "last seen"
     # After authentication: a signed-in person's pages follow their language setting.
     "meetings.language.PersonalLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "tenancy.middleware.TenantMiddleware",
+    "tenancy.middleware.TwoFactorPolicyMiddleware",
     "core.middleware.QuorumErrorMiddleware",
     "core.logging.UserContextMiddleware",
 ]
@@ -144,7 +149,35 @@ ACCOUNT_RATE_LIMITS = {
     # Resets an admin sends from the admin centre (portal): per member, and per admin.
     "admin_reset_password_member": "3/h/key",
     "admin_reset_password": "30/h/user",
+    # Re-entering a password before a sensitive action. A wrong second-factor code counts as a
+    # failed login ("login_failed" above, per user): 5 in 5 minutes, then a wait.
+    "reauthenticate": "10/m/user",
 }
+# Sensitive actions (allauth's reauthentication, portal.access.recent_authentication_required)
+# ask for the password or a second factor again when the last proof is older than this.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# The proof is the password or a second factor; a code mailed to the address is not: the mailbox
+# alone must not be enough to change roles, members or billing.
+ACCOUNT_REAUTHENTICATION_METHODS = ["password", "mfa"]
+
+# django-allauth's second factors: an authenticator app (TOTP), passkeys and security keys
+# (WebAuthn), and recovery codes. Required for admins (portal.access) and, when the tenant's
+# rule says so, for every member (tenancy.middleware.TwoFactorPolicyMiddleware).
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "Quorum"
+MFA_ADAPTER = "tenancy.adapter.MFAAdapter"
+MFA_FORMS = {
+    "add_webauthn": "tenancy.forms.AddWebAuthnForm",
+    "edit_webauthn": "tenancy.forms.EditWebAuthnForm",
+}
+MFA_RATE_LIMITS = {"webauthn_login": "10/m/ip"}
+# Browsers allow WebAuthn on https and on http://localhost; allauth's check of the origin wants
+# https unless told otherwise, which only development and the tests do.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", False)
+# Each user's signed-in sessions (device, IP, last seen), which they and their admins can end.
+USERSESSIONS_TRACK_ACTIVITY = True
+USERSESSIONS_ADAPTER = "tenancy.adapter.UserSessionsAdapter"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]

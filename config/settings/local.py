@@ -54,3 +54,6 @@ STRIPE_LOCALSTRIPE = env_bool("STRIPE_LOCALSTRIPE", True)
 # The local DNS server of `make run` (`manage.py dev_dns`) serves the TXT records of this file;
 # scripts/run-dev.sh points DNS_NAMESERVERS at it.
 DEV_DNS_FILE = RUN_DIR / "dns-records.json"
+
+# WebAuthn (passkeys) on http://localhost: browsers allow it there, allauth must be told.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True

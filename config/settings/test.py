@@ -37,3 +37,6 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", f"quorum-test-{os.g
 
 # Static files are served from the apps (runserver, live_server); collectstatic is for production.
 STATIC_ROOT = None  # type: ignore[assignment]
+
+# WebAuthn (passkeys) on http://localhost: browsers allow it there, allauth must be told.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True

@@ -12,13 +12,14 @@ from licensing.exceptions import LicensingError, PaymentError
 from licensing.gateway import card_form_csp
 from licensing.selectors import licence_counts, licence_holders, live_subscription
 from licensing.services import seats
-from portal.access import admin_required
+from portal.access import admin_required, recent_authentication_required
 from portal.forms import SeatCountForm
 
 HOLDERS_LISTED = 50
 
 
 @admin_required
+@recent_authentication_required
 @require_http_methods(["GET", "POST"])
 def licences(request):
     form, status, payment_secret = None, 200, None

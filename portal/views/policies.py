@@ -1,4 +1,4 @@
-"""Policies for every member's meetings, and the sign-up rule of the domain."""
+"""Policies for every member's meetings, the sign-up rule of the domain and the two-factor rule."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -6,15 +6,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from licensing.selectors import live_subscription
-from portal.access import admin_required
-from portal.forms import PolicyForm, SignupModeForm
+from portal.access import admin_required, recent_authentication_required
+from portal.forms import PolicyForm, SignupModeForm, TwoFactorRuleForm
 from tenancy.exceptions import TenancyError
 from tenancy.selectors import policy_of
 from tenancy.services import membership as membership_services
 from tenancy.services import policies as policy_services
+from tenancy.services import security
 
 
 @admin_required
+@recent_authentication_required
 @require_http_methods(["GET", "POST"])
 def policies(request):
     tenant = request.tenant
@@ -22,13 +24,24 @@ def policies(request):
     policy = policy_of(tenant)
     policy_form = PolicyForm(initial=PolicyForm.initial_for(policy), max_cap=max_cap)
     signup_form = SignupModeForm(initial={"signup_mode": tenant.signup_mode})
+    two_factor_form = TwoFactorRuleForm(initial={"two_factor_required": tenant.two_factor_required})
     status = 200
     if request.method == "POST":
-        if request.POST.get("form") not in ("policy", "signup"):
+        if request.POST.get("form") not in ("policy", "signup", "two_factor"):
             # Read as the policy form, its empty fields would free every policy.
             messages.error(
                 request, _("Unknown form: nothing was saved. Reload the page and try again.")
             )
+        elif request.POST.get("form") == "two_factor":
+            two_factor_form = TwoFactorRuleForm(request.POST)
+            if two_factor_form.is_valid():
+                security.set_two_factor_required(
+                    tenant=tenant,
+                    actor=request.user,
+                    required=two_factor_form.cleaned_data["two_factor_required"],
+                )
+                messages.success(request, _("The two-factor rule was saved."))
+                return redirect("portal:policies")
         elif request.POST.get("form") == "signup":
             signup_form = SignupModeForm(request.POST)
             if signup_form.is_valid():
@@ -57,6 +70,7 @@ def policies(request):
         "portal_section": "policies",
         "policy_form": policy_form,
         "signup_form": signup_form,
+        "two_factor_form": two_factor_form,
         "max_cap": max_cap,
     }
     return render(request, "portal/policies.html", context, status=status)

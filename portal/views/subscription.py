@@ -11,7 +11,7 @@ from core.money import from_cents
 from licensing.exceptions import LicensingError, PaymentError
 from licensing.selectors import invoices_of, live_subscription
 from licensing.services import seats
-from portal.access import admin_required
+from portal.access import admin_required, recent_authentication_required
 from portal.forms import PlanForm
 
 
@@ -32,6 +32,7 @@ def _act(request, action, **kwargs):
 
 
 @admin_required
+@recent_authentication_required
 @require_http_methods(["GET", "POST"])
 def subscription(request):
     plan_form = None

@@ -17,12 +17,13 @@ from core.middleware import refusals_go_back_to
 from licensing.exceptions import LicensingError
 from licensing.selectors import licence_holder_ids
 from licensing.services import seats as licences
-from portal.access import admin_required
+from portal.access import admin_required, recent_authentication_required
 from portal.forms import InviteForm, MemberFilter
 from portal.selectors import members_for_export
 from tenancy.models import Membership
 from tenancy.selectors import join_request_of, member_of_tenant, members_page, pending_join_requests
 from tenancy.services import membership as services
+from tenancy.services import security
 from tenancy.services.audit import record_audit
 
 PER_PAGE = 50
@@ -153,18 +154,29 @@ ACTIONS = {
     "remove": lambda request, user: services.remove_member(
         tenant=request.tenant, actor=request.user, user=user
     ),
+    "sign_out": lambda request, user: security.sign_out_everywhere(
+        tenant=request.tenant, actor=request.user, user=user
+    ),
 }
+# Changing who is an admin or who belongs asks for a recent password or second factor.
+SENSITIVE_ACTIONS = {"make_admin", "revoke_admin", "remove"}
 DONE = {
     "assign": gettext_lazy("%(email)s now holds a licence."),
     "unassign": gettext_lazy("%(email)s no longer holds a licence."),
     "make_admin": gettext_lazy("%(email)s is now an admin."),
     "revoke_admin": gettext_lazy("%(email)s is no longer an admin."),
     "remove": gettext_lazy("%(email)s was removed from your organisation."),
+    "sign_out": gettext_lazy("%(email)s was signed out on every device."),
 }
+
+
+def _is_sensitive(request):
+    return request.resolver_match.kwargs.get("action") in SENSITIVE_ACTIONS
 
 
 @refusals_go_back_to("portal:users")
 @admin_required
+@recent_authentication_required(when=_is_sensitive)
 @require_POST
 def user_action(request, pk, action):
     user = _member(request, pk)
@@ -185,7 +197,8 @@ def user_action(request, pk, action):
 @require_POST
 def password_reset(request, pk):
     """allauth's own reset mail, as if the person had asked for it; throttled with allauth's
-    rate limits, as its own reset page is (settings: `admin_reset_password*`)."""
+    rate limits, as its own reset page is (settings: `admin_reset_password*`); every session the
+    person has is ended, so whoever may know the old password is signed out too."""
     user = _member(request, pk)
     refusal = _reset_refusal(request, user)
     if refusal:
@@ -194,6 +207,7 @@ def password_reset(request, pk):
     form = ResetPasswordForm(data={"email": user.email})
     if form.is_valid():
         form.save(request)
+        security.end_sessions(actor=request.user, user=user)
         record_audit(
             tenant=request.tenant,
             actor=request.user,

@@ -22,6 +22,7 @@ from ..models import JoinRequest, Membership, Removal, Tenant, User
 from ..selectors import member_count_key, membership_of
 from ..signals import member_joined, member_removed
 from .audit import record_audit
+from .security import end_sessions
 
 
 @transaction.atomic
@@ -134,9 +135,11 @@ def set_member_role(*, tenant: Tenant, actor: User, user: User, role: str) -> Me
 @transaction.atomic
 def remove_member(*, tenant: Tenant, actor: User, user: User) -> None:
     """Take a person out of the tenant: their licence is freed (by licensing, on
-    `member_removed`), their meetings stay theirs, and they cannot rejoin on their own."""
+    `member_removed`), their meetings stay theirs, every session they have is ended, and they
+    cannot rejoin on their own."""
     membership, admins = _locked_membership_of(user)
     _refuse_losing_the_last_admin(membership, admins)
+    end_sessions(actor=actor, user=user)  # while they are a member: the audit log is the tenant's
     member_removed.send(sender=Membership, tenant=tenant, user=user, actor=actor)
     before = {"role": membership.role, "joined_at": membership.joined_at.isoformat()}
     membership.delete()

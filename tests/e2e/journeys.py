@@ -3,11 +3,13 @@
 import re
 from pathlib import Path
 
+import allauth
 import polib
 from django.core import mail
 from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
+from tests.fixtures.two_factor import totp_code
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -31,12 +33,55 @@ def sign_up(page, *, name, email, password=PASSWORD):
     page.wait_for_url(re.compile(r"/$"))
 
 
-def sign_in(page, email, password=PASSWORD):
+def sign_in(page, email, password=PASSWORD, *, totp_secret=None):
+    """Sign in with the password and, for someone with an authenticator app, its code."""
     page.goto("/accounts/login/")
     page.locator("input[name=login]").fill(email)
     page.locator("input[name=password]").fill(password)
-    page.locator("main form button[type=submit]").last.click()
+    page.locator("main form[action$='/accounts/login/'] button[type=submit]").click()
+    if totp_secret is not None:
+        page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/$"))
+        enter_code(page, totp_code(totp_secret))
     page.wait_for_url(re.compile(r"/$"))
+
+
+def enter_code(page, code):
+    """The code page of a sign-in or a re-authentication: an authenticator or recovery code."""
+    page.locator("input[name=code]").fill(code)
+    page.locator("input[name=code]").press("Enter")
+
+
+def reauthenticate(page, password=PASSWORD):
+    """On allauth's "Confirm access" page: type the password; the kept action then runs."""
+    page.wait_for_url(re.compile(r"/accounts/reauthenticate/"))
+    page.locator("input[name=password]").fill(password)
+    page.locator("input[name=password]").press("Enter")
+    page.wait_for_url(lambda url: "/accounts/reauthenticate/" not in url)
+
+
+def enrol_authenticator_app(page, password=PASSWORD, *, check=None):
+    """From the two-factor page: activate an authenticator app (confirming the password first),
+    typing the code computed from the secret the page shows, as the app would; returns the
+    secret. `check(page)` runs on each page of the way (e.g. assert_french)."""
+    page.goto("/accounts/2fa/")
+    if check:
+        check(page)
+    page.locator("main a[href$='/accounts/2fa/totp/activate/']").click()
+    if "/accounts/reauthenticate/" in page.url:
+        if check:
+            check(page)
+        reauthenticate(page, password)
+    page.wait_for_url(re.compile(r"/accounts/2fa/totp/activate/$"))
+    if check:
+        check(page)
+    expect(page.locator("main img[src^='data:image/svg+xml']")).to_be_visible()  # the QR code
+    secret = page.locator("#authenticator_secret").input_value()
+    page.locator("input[name=code]").fill(totp_code(secret))
+    page.locator("input[name=code]").press("Enter")
+    page.wait_for_url(re.compile(r"/accounts/2fa/recovery-codes/$"))
+    if check:
+        check(page)
+    return secret
 
 
 def fill_card(page, number):
@@ -66,11 +111,15 @@ def assert_accessible(page):
     assert violations == [], f"{page.url}: {violations}"
 
 
-def english_strings():
+def english_strings(*, with_allauth=False):
     """Our user-facing English sentences (the msgids of every catalogue) that French differs
-    from: none of them may show on a page served in French."""
+    from: none of them may show on a page served in French. `with_allauth` adds allauth's own
+    (its sign-in, two-factor and session pages)."""
     strings = set()
-    for po_file in ROOT.glob("*/locale/fr/LC_MESSAGES/django.po"):
+    po_files = [*ROOT.glob("*/locale/fr/LC_MESSAGES/django.po")]
+    if with_allauth:
+        po_files.append(Path(allauth.__file__).parent / "locale/fr/LC_MESSAGES/django.po")
+    for po_file in po_files:
         for entry in polib.pofile(str(po_file)):
             text = re.sub(r"%\(\w+\)[sd]|\{\{.*?\}\}", "\0", entry.msgid)
             for piece in text.split("\0"):

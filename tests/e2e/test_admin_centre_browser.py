@@ -5,13 +5,14 @@ import re
 import time
 
 import pytest
+from allauth.mfa.totp.internal.auth import generate_totp_secret
 from playwright.sync_api import expect
 
 from licensing.models import Licence, Subscription
 from tenancy.models import Policy
 from tests.portal.conftest import managed_tenant
 
-from .journeys import assert_accessible, sign_in
+from .journeys import assert_accessible, reauthenticate, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -19,9 +20,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(tra
 def test_the_admin_adds_buys_sets_tells_and_audits(
     new_page, live_server, localstripe, celery_worker, mailbox
 ):
-    managed_tenant(localstripe, "contoso.test")
+    secret = generate_totp_secret()
+    managed_tenant(localstripe, "contoso.test", totp_secret=secret)
     rob = new_page()
-    sign_in(rob, "rob@contoso.test")
+    sign_in(rob, "rob@contoso.test", totp_secret=secret)
     rob.get_by_text("Apps", exact=True).click()
     rob.locator(".launcher .tile-admin").click()
     rob.wait_for_url(re.compile(r"/admin/$"))
@@ -39,6 +41,7 @@ def test_the_admin_adds_buys_sets_tells_and_audits(
     rob.get_by_role("link", name="Licences").click()
     rob.get_by_label("Number of licences").fill("3")
     rob.get_by_role("button", name="Update licences").click()
+    reauthenticate(rob)  # a change of seats asks for the password again; then it is made
     expect(rob.get_by_test_id("free")).to_have_text("1")
     rob.get_by_role("link", name="Active users").click()
     li_row.get_by_role("button", name="Assign licence").click()

@@ -20,6 +20,7 @@ from .journeys import (
     assert_accessible,
     assert_french,
     english_strings,
+    enrol_authenticator_app,
     fill_card,
     run_wizard_to_the_end,
     screenshot,
@@ -126,9 +127,18 @@ def test_journey_2_admin_tile_wizard_to_admin_with_two_licences(
     run_wizard_to_the_end(rob, dns=dns, domain="contoso.test", texts=ENGLISH, shots="step-")
     rob.wait_for_url(re.compile(r"/upgrade/done/$"))
     expect(rob.locator("h1")).to_have_text("You are now the admin of contoso.test")
+    expect(rob.get_by_test_id("next-two-factor")).to_contain_text(
+        "Next: set up two-factor authentication"
+    )
     screenshot(rob, "step-5-admin")
     assert_accessible(rob)
     assert_upgraded(rob_user, sara_user, before, plan="essentials")
+    # The admin centre waits for a second factor.
+    rob.goto("/admin/")
+    rob.wait_for_url(re.compile(r"/accounts/2fa/$"))
+    expect(rob.locator(".messages")).to_contain_text("Admins sign in with a second factor.")
+    assert_accessible(rob)
+    enrol_authenticator_app(rob, check=assert_accessible)
 
     # Sara's next meeting takes more than 10 people.
     sara = new_page()
@@ -196,6 +206,19 @@ def test_journey_5_the_wizard_in_french(new_page, live_server, dns, localstripe)
     rob.wait_for_url(re.compile(r"/upgrade/done/$"))
     expect(rob.locator("h1")).to_have_text("Vous êtes maintenant l’administrateur de contoso.test")
     assert_french(rob, english)
+    rob.get_by_test_id("next-two-factor").get_by_role("link").click()
+    french = english_strings(with_allauth=True)
+    enrol_authenticator_app(rob, check=lambda page: assert_french(page, french))
+    for path in (
+        "/accounts/2fa/",
+        "/accounts/2fa/webauthn/add/",
+        "/accounts/sessions/",
+        "/accounts/2fa/recovery-codes/",
+    ):
+        rob.goto(path)
+        assert_french(rob, french)
+    rob.goto("/accounts/2fa/webauthn/add/")
+    expect(rob.get_by_label("Nom de la clé")).to_be_visible()  # one word escapes assert_french
     for path in (
         "/admin/",
         "/admin/users/",

@@ -215,6 +215,14 @@ def test_localstripe_delivers_a_real_cancellation(live_server, localstripe, cont
         assert time.monotonic() < deadline, "localstripe's event never arrived"
         time.sleep(0.2)
     assert Tenant.objects.get().state == Tenant.State.UNMANAGED
+    # localstripe posts the cancellation's other events a second later: let them land before the
+    # database is emptied for the next test (a delivery racing that flush deadlocks it).
+    localstripe.reset()
+    seen, quiet_since = StripeEvent.objects.count(), time.monotonic()
+    while time.monotonic() - quiet_since < 2:
+        time.sleep(0.2)
+        if StripeEvent.objects.count() != seen:
+            seen, quiet_since = StripeEvent.objects.count(), time.monotonic()
 
 
 @pytest.mark.django_db

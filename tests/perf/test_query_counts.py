@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bench.pages import admin_page_paths
-from bench.seed import seed_tenant
+from bench.seed import give_authenticator_app, seed_tenant
 from licensing.models import Licence
 from licensing.services.purchase import purchase_seats, start_purchase
 from meetings.models import MeetingSettings
@@ -57,13 +57,21 @@ def test_each_admin_page_makes_at_most_12_queries_whatever_the_tenant_size(local
     for domain, members in (("small.example", 150), ("large.example", 1000)):
         admin, _ = upgrade_counting_queries(localstripe, domain, members)
         assert Membership.objects.unscoped().get(user=admin).role == "admin"
+        give_authenticator_app([admin])
         client.force_login(admin)
+        # A session's device, IP and "last seen" are written on its first request and then once
+        # a minute (tenancy.middleware.SessionActivityMiddleware): counted apart, below.
+        with CaptureQueriesContext(connection) as first:
+            client.get("/admin/")
+        counts["first request of the minute", members] = len(first)
         for name, path in admin_page_paths(domain).items():
             with CaptureQueriesContext(connection) as queries:
                 response = client.get(path)
             assert response.status_code == 200, (name, response.status_code)
             counts[name, members] = len(queries)
 
-    assert max(counts.values()) <= 12, counts
+    pages = {key: count for key, count in counts.items() if key[0] in admin_page_paths(domain)}
+    assert max(pages.values()) <= 12, counts
+    assert max(counts.values()) <= 20, counts
     for name in admin_page_paths("large.example"):
         assert counts[name, 150] == counts[name, 1000], (name, counts)

@@ -1,8 +1,10 @@
-"""Every page of the admin centre, walked from portal/urls.py: a page added later is covered."""
+"""Every page of the admin centre, walked from portal/urls.py: a page added later is covered.
+Only admins of a managed tenant open them, and only once they have a second factor."""
 
 import re
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.test import Client
 from django.urls import URLPattern, reverse
 
@@ -10,6 +12,7 @@ from portal.urls import urlpatterns
 from tenancy.models import Announcement, AuditEvent
 from tenancy.services.announcements import create_announcement
 from tests.factories import member
+from tests.fixtures.two_factor import enrol_totp, recently_signed_in
 
 PAGES = [pattern for pattern in urlpatterns if isinstance(pattern, URLPattern)]
 ARGUMENT_VALUES = {"action": "assign", "decision": "approve"}
@@ -117,3 +120,30 @@ def test_an_admin_sees_only_their_own_tenant(pattern, contoso, fabrikam):
     else:
         body = response.content.decode()
     assert "contoso.com" not in body
+
+
+@pytest.fixture
+def rob_without_second_factor(contoso):
+    rob, _people, _subscription = contoso
+    Authenticator.objects.filter(user=rob).delete()
+    return rob
+
+
+@pytest.mark.parametrize("pattern", PAGES, ids=lambda p: p.name)
+def test_an_admin_without_a_second_factor_is_sent_to_set_one_up_first(
+    pattern, contoso, contoso_objects, rob_without_second_factor
+):
+    rob = rob_without_second_factor
+    client = recently_signed_in(Client(), rob)
+    url = url_of(pattern, pk=object_pk(pattern, contoso_objects))
+    events = AuditEvent.objects.unscoped().count()
+    for response in (client.get(url), client.post(url, {"quantity": "1", "email": "x@c.com"})):
+        assert response.status_code == 302
+        assert response["Location"] == reverse("mfa_index")
+    assert AuditEvent.objects.unscoped().count() == events
+    page = client.get(reverse("mfa_index"))
+    assert "Admins sign in with a second factor." in page.content.decode()
+
+    enrol_totp(rob)
+    response = client.get(url)
+    assert response.status_code in (200, 405), response

@@ -12,6 +12,7 @@ from meetings.models import MeetingSettings
 from tenancy.models import AuditEvent
 from tenancy.services.membership import remove_member
 from tests.factories import member
+from tests.fixtures.two_factor import enrol_totp, recently_signed_in
 from tests.licensing.conftest import buy, verified_claim
 
 
@@ -22,6 +23,7 @@ def managed(localstripe, db):
     sara = member("sara@contoso.com", name="Sara Lefèvre")
     verified_claim(rob)
     buy(localstripe, rob)
+    enrol_totp(rob)
     return rob, sara, Subscription.objects.unscoped().get()
 
 
@@ -36,7 +38,7 @@ def stripe_item(localstripe, subscription):
 
 def test_admin_buys_more_licences_and_stripe_follows(client, localstripe, managed):
     rob, _sara, subscription = managed
-    client.force_login(rob)
+    recently_signed_in(client, rob)
     response = client.post(reverse("portal:licences"), {"quantity": "5"})
     assert response.status_code == 302
     subscription.refresh_from_db()
@@ -52,7 +54,7 @@ def test_admin_buys_more_licences_and_stripe_follows(client, localstripe, manage
 @pytest.mark.parametrize("quantity", ["1", "0", "-3", "abc", "", "10000001", "2.5"])
 def test_seat_count_below_assigned_or_invalid_is_refused(client, localstripe, managed, quantity):
     rob, _sara, subscription = managed
-    client.force_login(rob)
+    recently_signed_in(client, rob)
     response = client.post(reverse("portal:licences"), {"quantity": quantity})
     assert response.status_code == 400
     subscription.refresh_from_db()
@@ -135,7 +137,7 @@ def test_removing_a_seat_while_another_admin_assigns_it_keeps_quantity_above_ass
 
 def test_plan_change_is_reflected_in_stripe(client, localstripe, managed):
     rob, _sara, subscription = managed
-    client.force_login(rob)
+    recently_signed_in(client, rob)
     response = client.post(
         reverse("portal:subscription"), {"action": "change_plan", "plan": "premium"}
     )
@@ -149,7 +151,7 @@ def test_plan_change_is_reflected_in_stripe(client, localstripe, managed):
 
 def test_unknown_plan_is_refused(client, localstripe, managed):
     rob, _sara, subscription = managed
-    client.force_login(rob)
+    recently_signed_in(client, rob)
     response = client.post(
         reverse("portal:subscription"), {"action": "change_plan", "plan": "platinum"}
     )
@@ -161,7 +163,7 @@ def test_unknown_plan_is_refused(client, localstripe, managed):
 
 def test_cancel_at_period_end_and_undo(client, localstripe, managed):
     rob, _sara, subscription = managed
-    client.force_login(rob)
+    recently_signed_in(client, rob)
     client.post(reverse("portal:subscription"), {"action": "cancel"})
     subscription.refresh_from_db()
     assert subscription.cancel_at_period_end
@@ -180,7 +182,7 @@ def test_cancel_at_period_end_and_undo(client, localstripe, managed):
 
 def test_subscription_page_lists_stripe_invoices(client, localstripe, managed):
     rob, _sara, _subscription = managed
-    client.force_login(rob)
+    recently_signed_in(client, rob)
     page = client.get(reverse("portal:subscription")).content.decode()
     assert "12.00 EUR" in page
     assert "paid" in page
@@ -188,7 +190,7 @@ def test_subscription_page_lists_stripe_invoices(client, localstripe, managed):
 
 def test_dashboard_shows_the_numbers(client, localstripe, managed):
     rob, _sara, _subscription = managed
-    client.force_login(rob)
+    recently_signed_in(client, rob)
     page = client.get(reverse("portal:dashboard")).content.decode()
     assert 'data-testid="bought">2<' in page
     assert 'data-testid="assigned">2<' in page
@@ -202,7 +204,7 @@ def test_the_dashboard_counts_follow_each_change_at_once(client, localstripe, ma
     """The dashboard keeps its counts a minute (core/counts.py): a join, a removal, an
     assignment or an unassignment must show on the next view all the same."""
     rob, sara, subscription = managed
-    client.force_login(rob)
+    recently_signed_in(client, rob)
 
     def figures():
         page = client.get(reverse("portal:dashboard")).content.decode()
@@ -233,7 +235,7 @@ def test_a_member_is_refused_the_admin_centre(client, localstripe, managed):
 def test_added_licences_the_bank_must_authenticate_apply_once_it_did(client, localstripe, managed):
     rob, _sara, subscription = managed
     localstripe.use_card(subscription.stripe_customer_id, "4000002760003184")
-    client.force_login(rob)
+    recently_signed_in(client, rob)
     response = client.post(reverse("portal:licences"), {"quantity": "5"})
     assert response.status_code == 400
     html = response.content.decode()
@@ -253,7 +255,7 @@ def test_added_licences_the_bank_must_authenticate_apply_once_it_did(client, loc
 def test_a_declined_card_leaves_the_licences_and_says_why(client, localstripe, managed):
     rob, _sara, subscription = managed
     localstripe.use_card(subscription.stripe_customer_id, "4000000000000341")
-    client.force_login(rob)
+    recently_signed_in(client, rob)
     response = client.post(reverse("portal:licences"), {"quantity": "5"})
     assert response.status_code == 400
     assert "Your card was declined" in response.content.decode()
@@ -269,7 +271,7 @@ def test_a_failed_renewal_shows_the_admin_what_to_do_and_how_long_is_left(
     from django.utils import timezone
 
     rob, _sara, subscription = managed
-    client.force_login(rob)
+    recently_signed_in(client, rob)
     assert 'data-testid="past-due"' not in client.get(reverse("portal:dashboard")).content.decode()
     Subscription.objects.unscoped().filter(pk=subscription.pk).update(
         status=Subscription.Status.PAST_DUE,

@@ -18,6 +18,7 @@ from meetings.services import schedule_meeting
 from tenancy.models import AuditEvent, JoinRequest, Membership, Removal, Tenant
 from tenancy.services.membership import join_tenant_of_verified_email
 from tests.factories import PASSWORD, member
+from tests.fixtures.two_factor import recently_signed_in
 from tests.portal.conftest import managed_tenant
 
 User = get_user_model()
@@ -26,9 +27,7 @@ User = get_user_model()
 @pytest.fixture
 def admin_client(contoso):
     rob, _people, _subscription = contoso
-    client = Client()
-    client.force_login(rob)
-    return client
+    return recently_signed_in(Client(), rob)
 
 
 def act(client, user, action):

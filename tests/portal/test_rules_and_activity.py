@@ -16,13 +16,12 @@ from tenancy.selectors import announcement_progress
 from tenancy.services.announcements import create_announcement, send_announcement_batch
 from tenancy.tasks import requeue_unfinished_announcements, send_announcement
 from tests.factories import member
+from tests.fixtures.two_factor import recently_signed_in
 
 
 @pytest.fixture
 def admin_client(contoso):
-    client = Client()
-    client.force_login(contoso[0])
-    return client
+    return recently_signed_in(Client(), contoso[0])
 
 
 POLICY = {

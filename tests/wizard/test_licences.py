@@ -7,6 +7,7 @@ from django.urls import reverse
 from licensing.models import Purchase, Subscription
 from tenancy.models import Membership, Tenant
 from tests.factories import member
+from tests.fixtures.two_factor import enrol_totp
 from tests.licensing.conftest import verified_claim
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +96,8 @@ def test_buying_makes_the_buyer_admin_and_shows_the_finish_page(client, rob, loc
     assert "You are now the admin of contoso.com" in page
     assert "2 licences of Business Essentials" in page
     assert reverse("portal:licences") in page
+    assert "Next: set up two-factor authentication" in page
+    assert f'href="{reverse("mfa_index")}"' in page
     assert Tenant.objects.get().state == Tenant.State.MANAGED
     # The Admin tile now leads to the admin centre.
     assert client.get(reverse("wizard:start"), {"entry": "admin"})["Location"] == reverse(
@@ -198,3 +201,13 @@ def test_a_first_payment_the_bank_must_authenticate_gets_that_step(client, rob, 
     assert response["Location"] == reverse("wizard:done")
     assert Tenant.objects.get().state == Tenant.State.MANAGED
     assert [s.status for s in localstripe.subscriptions()] == ["active"]
+
+
+def test_the_finish_page_of_an_admin_with_a_second_factor_says_nothing_more(
+    client, rob, localstripe
+):
+    enrol_totp(rob)
+    buy_through_the_page(client, localstripe, open_step_4(client, rob))
+    page = client.get(reverse("wizard:done")).content.decode()
+    assert "You are now the admin of contoso.com" in page
+    assert "Next: set up two-factor authentication" not in page
