@@ -174,7 +174,7 @@ def audit_events(tenant, *, action="", actor="", since=None, until=None):
     if action:
         events = events.filter(action__icontains=action)
     if actor:
-        events = events.filter(actor__email__icontains=actor)
+        events = events.filter(Q(actor__email__icontains=actor) | Q(actor_label__icontains=actor))
     if since:
         events = events.filter(created_at__date__gte=since)
     if until:

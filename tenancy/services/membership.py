@@ -196,6 +196,42 @@ def invite_member(*, tenant: Tenant, actor: User, email: str, name: str, base_ur
     return user
 
 
+@in_tenant_scope
+@transaction.atomic
+def admit_member(*, tenant: Tenant, actor: User | None, email: str, name: str) -> User:
+    """Make the person at `email` a member on the tenant's word (its identity provider
+    provisioning them): the account at that address, or a new one, gets the address verified and
+    primary, and a licence when one is free (`member_joined`). A member of the tenant is returned
+    as they are. The caller checks that the address is at one of the tenant's domains.
+
+    As for an invitation (`invite_member`), an account whose owner never proved the address
+    keeps no password or name it came with: its owner sets a password through a reset link."""
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None and (existing := membership_of(user)) is not None:
+        if existing.tenant_id != tenant.pk:
+            raise TenancyError(_("%(email)s belongs to another organisation.") % {"email": email})
+        return user
+    proven = (
+        user is not None
+        and EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+    )
+    if user is None:
+        user = User.objects.create_user(email=email, name=name)
+    if not proven:
+        # Account pre-hijacking: whoever made an unverified account here never proved the mailbox.
+        user.name = name
+        user.set_unusable_password()
+        user.save(update_fields=["name", "password"])
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    JoinRequest.objects.filter(user=user).delete()
+    Removal.objects.filter(user=user).delete()
+    _add_member(tenant=tenant, user=user, actor=actor)
+    return user
+
+
 def _send_invitation(*, tenant: Tenant, actor: User, user: User, base_url: str) -> None:
     path = reverse(
         "account_reset_password_from_key",
