@@ -71,8 +71,9 @@ MAX_RESULTS = 200
 # A user resource is a few kilobytes; anything much larger is a mistake or an attack.
 MAX_BODY_BYTES = 64 * 1024
 # Attributes kept in Quorum's own columns, or never kept: everything else of a resource is kept
-# as sent. A password is never taken from an identity provider: people choose their own.
-OWN_ATTRIBUTES = {"schemas", "id", "meta", "userName", "active", "externalId", "password", "groups"}
+# as sent (`active` too, to know whether the identity provider set it; its value is the
+# account's). A password is never taken from an identity provider: people choose their own.
+OWN_ATTRIBUTES = {"schemas", "id", "meta", "userName", "externalId", "password", "groups"}
 
 PROVIDER = ScimProvider(
     models=[User, EnterpriseUser],
@@ -248,7 +249,6 @@ def resource_of(row: ProvisionedUser) -> Resource[Any]:
         "schemas": [CORE_USER_SCHEMA],
         "id": str(row.scim_id),
         "userName": user.email,
-        "active": user.is_active,
         "meta": {
             "resourceType": "User",
             "created": _timestamp(row.created_at),
@@ -258,6 +258,8 @@ def resource_of(row: ProvisionedUser) -> Resource[Any]:
     }
     if row.external_id:
         document["externalId"] = row.external_id
+    if "active" in row.attributes:
+        document["active"] = user.is_active
     return UserResource.model_validate(document)
 
 
@@ -269,7 +271,7 @@ def profile_of(resource: Resource[Any]) -> Profile:
     return Profile(
         address=address,
         name=_display_name(resource, address),
-        active=resource.active is not False,
+        active=resource.active,
         external_id=resource.external_id or "",
         emails=tuple(
             Email(

@@ -43,7 +43,7 @@ class Profile:
 
     address: str  # SCIM userName: the address they sign in with
     name: str
-    active: bool = True
+    active: bool | None = None  # None: not said (a new person is active; others stay as they are)
     external_id: str = ""
     emails: tuple[Email, ...] = ()
     # The rest of the resource, kept as sent and given back on every read.
@@ -83,10 +83,10 @@ def provision_user(*, token: ProvisioningToken, profile: Profile) -> Provisioned
             target=address,
             after={"name": profile.name, "external_id": profile.external_id},
         )
-        if profile.active and not user.is_active:
-            reactivate_user(token=token, resource=resource)
-        elif not profile.active:
+        if profile.active is False:
             deactivate_user(token=token, resource=resource)
+        elif not user.is_active:
+            reactivate_user(token=token, resource=resource)
     return resource
 
 
@@ -118,7 +118,7 @@ def update_provisioned_user(
         changed = sorted(
             key
             for key in resource.attributes.keys() | profile.attributes.keys()
-            if resource.attributes.get(key) != profile.attributes.get(key)
+            if key != "active" and resource.attributes.get(key) != profile.attributes.get(key)
         )
         if changed:
             after["attributes"] = changed
@@ -139,9 +139,9 @@ def update_provisioned_user(
                 before=before,
                 after=after,
             )
-        if profile.active and not user.is_active:
+        if profile.active is True and not user.is_active:
             reactivate_user(token=token, resource=resource)
-        elif not profile.active and user.is_active:
+        elif profile.active is False and user.is_active:
             deactivate_user(token=token, resource=resource)
     return resource
 

@@ -16,6 +16,7 @@ class ScimClient:
     """Django's test client speaking SCIM with one provisioning token."""
 
     def __init__(self, secret):
+        self.secret = secret
         self.client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
     def request(self, method, path, body=None, content_type=SCIM_JSON, raw=None):
