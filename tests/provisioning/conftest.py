@@ -3,6 +3,8 @@ import json
 import pytest
 from django.test import Client
 
+from licensing.models import Subscription
+from licensing.services.seats import change_seat_count
 from provisioning.services.tokens import create_token
 from tenancy.models import Tenant
 
@@ -47,6 +49,22 @@ def scim_client(tenant_admin, name="Entra ID"):
     tenant = Tenant.objects.get(memberships__user=tenant_admin)  # as the purchase left it
     token, secret = create_token(tenant=tenant, actor=tenant_admin, name=name)
     return token, ScimClient(secret)
+
+
+def free_seats(admin, count):
+    """Buy `count` more licences than are assigned (through localstripe), so that provisioned
+    people get one."""
+    subscription = Subscription.objects.unscoped().get(tenant__memberships__user=admin)
+    change_seat_count(
+        tenant=subscription.tenant, actor=admin, quantity=subscription.quantity + count
+    )
+
+
+def error_of(response):
+    """(status, scimType, detail) of a SCIM error response."""
+    body = response.json()
+    assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    return response.status_code, body.get("scimType"), body.get("detail", "")
 
 
 @pytest.fixture

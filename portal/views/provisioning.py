@@ -1,0 +1,59 @@
+"""Provisioning: the tokens an identity provider presents to Quorum's SCIM endpoints, and what
+the identity provider needs to connect."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from portal.access import admin_required
+from portal.forms import ProvisioningTokenForm
+from provisioning.selectors import token_of, tokens_of, verified_domains_of
+from provisioning.services import tokens
+
+
+def _page(request, form, *, created=None, status=200):
+    context = {
+        "portal_section": "provisioning",
+        "form": form,
+        "tokens": tokens_of(request.tenant),
+        "scim_base_url": request.build_absolute_uri("/scim/v2"),
+        "domains": verified_domains_of(request.tenant),
+        "created": created,
+    }
+    response = render(request, "portal/provisioning.html", context, status=status)
+    if created is not None:
+        response["Cache-Control"] = "no-store"  # the token's value is shown once, kept nowhere
+    return response
+
+
+@admin_required
+@require_GET
+def provisioning(request):
+    return _page(request, ProvisioningTokenForm())
+
+
+# Making a token hands out a lasting credential: portal.access.recent_authentication_required
+# goes right above @admin_required once it exists.
+@admin_required
+@require_POST
+def create_token(request):
+    form = ProvisioningTokenForm(request.POST)
+    if not form.is_valid():
+        return _page(request, form, status=400)
+    token, value = tokens.create_token(
+        tenant=request.tenant, actor=request.user, name=form.cleaned_data["name"]
+    )
+    return _page(request, ProvisioningTokenForm(), created={"token": token, "value": value})
+
+
+@admin_required
+@require_POST
+def revoke_token(request, pk):
+    token = token_of(request.tenant, pk=pk)
+    if token is None:
+        raise Http404("No such token.")
+    tokens.revoke_token(tenant=request.tenant, actor=request.user, token=token)
+    messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
+    return redirect("portal:provisioning")
