@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Lower
 
 from core.counts import kept_count
 from core.scoping import in_tenant_scope
@@ -13,6 +14,7 @@ from .models import (
     Membership,
     Policy,
     Tenant,
+    User,
 )
 
 
@@ -26,6 +28,12 @@ def membership_of(user):
     if membership is not None:
         user.membership = membership  # kept on the user: `user.membership` costs no more query
     return membership
+
+
+def account_at(email: str) -> User | None:
+    """The account at `email`, whatever its case, found through the unique index on
+    LOWER(email) (`email__iexact` is written UPPER(email) = UPPER(...), which no index serves)."""
+    return User.objects.alias(lower_email=Lower("email")).filter(lower_email=email.lower()).first()
 
 
 def tenant_of(user):

@@ -22,6 +22,7 @@ from licensing.services.seats import assign_licence, unassign_licence
 from tenancy.email_domains import normalise_domain
 from tenancy.exceptions import InvalidDomainError, TenancyError
 from tenancy.models import Membership, Tenant, User
+from tenancy.selectors import account_at
 from tenancy.services.audit import acting_as, record_audit
 from tenancy.services.membership import admit_member
 
@@ -60,7 +61,8 @@ def provision_user(*, token: ProvisioningToken, profile: Profile) -> Provisioned
     address = _address_at_verified_domain(tenant, profile.address)
     _check_lengths(profile)
     with acting_as(token.name):
-        if ProvisionedUser.objects.filter(user__email__iexact=address).exists():
+        account = account_at(address)
+        if account is not None and ProvisionedUser.objects.filter(user=account).exists():
             raise AddressTakenError(_("%(address)s is already provisioned.") % {"address": address})
         try:
             user = admit_member(tenant=tenant, actor=None, email=address, name=profile.name)
@@ -75,7 +77,7 @@ def provision_user(*, token: ProvisioningToken, profile: Profile) -> Provisioned
             external_id=profile.external_id,
             attributes=profile.attributes,
         )
-        _keep_emails(resource, profile.emails)
+        _keep_emails(resource, profile.emails, replacing=False)
         record_audit(
             tenant=tenant,
             actor=None,
@@ -255,15 +257,18 @@ def _check_lengths(profile: Profile) -> None:
 
 def _change_address(user: User, address: str) -> None:
     """The identity provider renamed the person: they sign in with the new address from now on."""
-    if User.objects.filter(email__iexact=address).exclude(pk=user.pk).exists():
+    if (account := account_at(address)) is not None and account != user:
         raise AddressTakenError(_("%(address)s belongs to another account.") % {"address": address})
     # The tenant vouches for the new address at its own domain, as it did for the first one.
     EmailAddress.objects.filter(user=user).delete()
     EmailAddress.objects.create(user=user, email=address, verified=True, primary=True)
 
 
-def _keep_emails(resource: ProvisionedUser, emails: tuple[Email, ...]) -> None:
-    resource.emails.all().delete()
+def _keep_emails(
+    resource: ProvisionedUser, emails: tuple[Email, ...], *, replacing: bool = True
+) -> None:
+    if replacing:
+        resource.emails.all().delete()
     ProvisionedEmail.objects.bulk_create(
         ProvisionedEmail(
             resource=resource,

@@ -19,7 +19,7 @@ from core.scoping import in_tenant_scope, tenant_scope
 from ..email_domains import is_consumer_domain, normalise_domain
 from ..exceptions import InvalidDomainError, TenancyError
 from ..models import JoinRequest, Membership, Removal, Tenant, User
-from ..selectors import member_count_key, membership_of
+from ..selectors import account_at, member_count_key, membership_of
 from ..signals import member_joined, member_removed
 from .audit import record_audit
 
@@ -207,18 +207,17 @@ def admit_member(*, tenant: Tenant, actor: User | None, email: str, name: str) -
     As for an invitation (`invite_member`), an account whose owner never proved the address
     keeps no password or name it came with: its owner sets a password through a reset link."""
     email = email.strip().lower()
-    user = User.objects.filter(email__iexact=email).first()
+    user = account_at(email)
     if user is not None and (existing := membership_of(user)) is not None:
         if existing.tenant_id != tenant.pk:
             raise TenancyError(_("%(email)s belongs to another organisation.") % {"email": email})
         return user
-    proven = (
-        user is not None
-        and EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
-    )
-    if user is None:
+    if user is None:  # a new account has no password (create_user without one) and no past
         user = User.objects.create_user(email=email, name=name)
-    if not proven:
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        _add_member(tenant=tenant, user=user, actor=actor)
+        return user
+    if not EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists():
         # Account pre-hijacking: whoever made an unverified account here never proved the mailbox.
         user.name = name
         user.set_unusable_password()
