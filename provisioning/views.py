@@ -15,6 +15,7 @@ from scim2_models import PayloadTooLargeException, SCIMException, UnauthorizedEx
 from scim2_server.handler import ScimHandler
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
+from scim2_server.routing import Operation
 
 from core.scoping import tenant_scope
 
@@ -43,6 +44,11 @@ def scim(request: HttpRequest, path: str = "") -> HttpResponse:
         headers=dict(request.headers),
     )
     try:
+        if _describes_the_service(scim_request):
+            # RFC 7643 §5: what the service supports is readable without authentication.
+            with SERVICE.provider:
+                response = SERVICE.service_provider_config(scim_request.url, scim_request.query)
+            return _http_response(response)
         token = _authenticated(request)
         _within_rate_limit(token)
         scim_request.body = _body(request)
@@ -57,6 +63,14 @@ def scim(request: HttpRequest, path: str = "") -> HttpResponse:
             logger.exception("SCIM %s %s failed", request.method, path)
         response = SERVICE.error_response(error)
     return _http_response(response)
+
+
+def _describes_the_service(scim_request: ScimRequest) -> bool:
+    try:
+        target = SERVICE.match(scim_request)
+    except SCIMException:
+        return False
+    return target.operation is Operation.service_provider_config and scim_request.method == "GET"
 
 
 def _authenticated(request: HttpRequest) -> ProvisioningToken:

@@ -55,6 +55,9 @@ def test_a_revoked_or_unknown_token_gets_401_and_changes_nothing(contoso, entra)
     for secret in ("", "nonsense", f"{token.key}.wrong-secret", scim.secret + "x"):
         assert ScimClient(secret).get("/Users").status_code == 401
     assert Client().get("/scim/v2/Users").status_code == 401
+    assert Client().get("/scim/v2/Schemas").status_code == 401
+    # RFC 7643 §5: what the service supports is readable by anyone.
+    assert Client().get("/scim/v2/ServiceProviderConfig").status_code == 200
 
 
 @override_settings(SCIM_REQUESTS_PER_MINUTE=3)
