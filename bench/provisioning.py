@@ -70,8 +70,14 @@ def provision(secret, domain, people, connections):
     from django.db import connection
     from django.test import Client
 
+    database_cpu = []
+
     def send(first):
         client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+        cpu_before = cpu_seconds(backend)
         try:
             for index in range(first, people, connections):
                 response = client.post(
@@ -80,14 +86,25 @@ def provision(secret, domain, people, connections):
                     content_type="application/scim+json",
                 )
                 assert response.status_code == 201, response.content
+            database_cpu.append(cpu_seconds(backend) - cpu_before)
         finally:
             connection.close()
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(connections) as pool:
         for done in [pool.submit(send, first) for first in range(connections)]:
             done.result()
-    return time.perf_counter() - started
+    return {
+        "seconds": time.perf_counter() - started,
+        "app_cpu_seconds": time.process_time() - cpu_started,
+        "database_cpu_seconds": sum(database_cpu),
+    }
+
+
+def cpu_seconds(pid):
+    """User and system CPU time of a process (a PostgreSQL backend), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def link_every_member(tenant):
@@ -164,7 +181,9 @@ def main(people, members, connections):
     domain = f"scim-{suffix}.bench"
     _tenant, secret = managed_tenant(domain, 1)
     Client().get("/scim/v2/ServiceProviderConfig")  # warm: imports, the schemas' models
-    seconds = provision(secret, domain, people, connections)
+    spent = provision(secret, domain, people, connections)
+    seconds = spent["seconds"]
+    cpu_ms = (spent["app_cpu_seconds"] + spent["database_cpu_seconds"]) * 1000 / people
 
     large_domain = f"scim-large-{suffix}.bench"
     large, large_secret = managed_tenant(large_domain, members)
@@ -177,6 +196,11 @@ def main(people, members, connections):
                 "connections": connections,
                 "provisioning_seconds": round(seconds, 1),
                 "people_per_second": round(people / seconds, 1),
+                # CPU time per person, Quorum's and its PostgreSQL backends': what the work
+                # costs whatever else runs, and the rate 2 idle cores would bound.
+                "cpu_ms_per_person": round(cpu_ms, 2),
+                "app_cpu_ms_per_person": round(spent["app_cpu_seconds"] * 1000 / people, 2),
+                "people_per_second_bound_by_2_cores": round(2000 / cpu_ms, 1),
                 # The machine is shared: its load says how much of it the bench had.
                 "load_average_at_end": [round(load, 1) for load in os.getloadavg()],
                 "members_listed": members,
