@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -265,21 +265,22 @@ def resource_of(row: ProvisionedUser) -> Resource[Any]:
 
 def profile_of(resource: Resource[Any]) -> Profile:
     """What a validated SCIM User says, in the words of the provisioning services."""
-    document = resource.model_dump()
+    person = cast(User, resource)  # the only resource type served
+    document = person.model_dump()
     attributes = {key: value for key, value in document.items() if key not in OWN_ATTRIBUTES}
-    address = resource.user_name or ""
+    address = person.user_name or ""
     return Profile(
         address=address,
-        name=_display_name(resource, address),
-        active=resource.active,
-        external_id=resource.external_id or "",
+        name=_display_name(person, address),
+        active=person.active,
+        external_id=person.external_id or "",
         emails=tuple(
             Email(
                 value=str(email.value),
                 type=str(getattr(email.type, "value", email.type) or ""),
                 primary=bool(email.primary),
             )
-            for email in resource.emails or ()
+            for email in person.emails or ()
             if email.value
         ),
         attributes=attributes,
