@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any, cast
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -237,6 +237,8 @@ def _as_scim_errors() -> Iterator[None]:
         yield
     except AddressTakenError as error:
         raise UniquenessException(detail=str(error.message)) from error
+    except IntegrityError as error:  # the same person sent twice at once: one of them won
+        raise UniquenessException(detail=_("This user already exists.")) from error
     except QuorumError as error:
         raise InvalidValueException(detail=str(error.message)) from error
 

@@ -158,11 +158,11 @@ def deactivate_user(*, token: ProvisioningToken, resource: ProvisionedUser) -> N
     if not user.is_active:
         return
     with acting_as(token.name):
-        membership = Membership.objects.get(user=user)
+        membership = Membership.objects.filter(user=user).first()  # an admin may have removed them
         other_admins = Membership.objects.filter(
             role=Membership.Role.ADMIN, user__is_active=True
         ).exclude(user=user)
-        if membership.is_admin and not other_admins.exists():
+        if membership is not None and membership.is_admin and not other_admins.exists():
             raise ProvisioningError(
                 _(
                     "%(address)s is the last admin of your organisation: name another admin in "
@@ -196,6 +196,8 @@ def reactivate_user(*, token: ProvisioningToken, resource: ProvisionedUser) -> N
     with acting_as(token.name):
         user.is_active = True
         user.save(update_fields=["is_active"])
+        if not Membership.objects.filter(user=user).exists():  # an admin removed them meanwhile
+            admit_member(tenant=tenant, actor=None, email=user.email, name=user.name)
         record_audit(
             tenant=tenant,
             actor=None,

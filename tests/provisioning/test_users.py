@@ -269,3 +269,26 @@ def test_filters_and_pages(contoso, entra):
     for unsupported in ('title eq "x"', 'userName gt "a"', 'nope eq "x"', "userName eq"):
         status, scim_type, _detail = error_of(scim.get(f"/Users?filter={unsupported}"))
         assert (status, scim_type) == (400, "invalidFilter"), unsupported
+
+
+def test_a_person_an_admin_removed_is_deactivated_and_reactivated_as_a_member_again(contoso, entra):
+    rob, _people, _subscription = contoso
+    _token, scim = entra
+    resource = scim.post("/Users", new_user("ann@contoso.com")).json()
+    admin = Client()
+    admin.force_login(rob)
+    admin.post(f"/admin/users/{user('ann@contoso.com').pk}/remove/")
+    assert not Membership.objects.unscoped().filter(user__email="ann@contoso.com").exists()
+
+    deactivated = scim.patch(
+        f"/Users/{resource['id']}", [{"op": "replace", "path": "active", "value": False}]
+    )
+    reactivated = scim.patch(
+        f"/Users/{resource['id']}", [{"op": "replace", "path": "active", "value": True}]
+    )
+
+    assert (deactivated.status_code, reactivated.status_code) == (200, 200)
+    assert user("ann@contoso.com").is_active
+    assert Membership.objects.unscoped().get(user__email="ann@contoso.com").tenant.domain == (
+        "contoso.com"
+    )
