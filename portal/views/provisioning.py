@@ -24,14 +24,22 @@ def _page(request, form, *, created=None, status=200):
     }
     response = render(request, "portal/provisioning.html", context, status=status)
     if created is not None:
-        response["Cache-Control"] = "no-store"  # the token's value is shown once, kept nowhere
+        response["Cache-Control"] = "no-store"  # the token's value is shown once
     return response
+
+
+# The value of a token just made, kept in the session only until the page after it shows it
+# (a reload then shows it no more and makes no second token).
+NEW_TOKEN = "portal:new_provisioning_token"  # noqa: S105  # a session key
 
 
 @admin_required
 @require_GET
 def provisioning(request):
-    return _page(request, ProvisioningTokenForm())
+    created = request.session.pop(NEW_TOKEN, None)
+    if created is not None:
+        created["token"] = token_of(request.tenant, pk=created["token"])
+    return _page(request, ProvisioningTokenForm(), created=created)
 
 
 # Making a token hands out a lasting credential: portal.access.recent_authentication_required
@@ -45,7 +53,8 @@ def create_token(request):
     token, value = tokens.create_token(
         tenant=request.tenant, actor=request.user, name=form.cleaned_data["name"]
     )
-    return _page(request, ProvisioningTokenForm(), created={"token": token, "value": value})
+    request.session[NEW_TOKEN] = {"token": token.pk, "value": value}
+    return redirect("portal:provisioning")
 
 
 @admin_required

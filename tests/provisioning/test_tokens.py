@@ -87,9 +87,11 @@ def test_the_admin_centre_makes_a_token_shown_once_and_revokes_it(contoso):
     assert "http://testserver/scim/v2" in page
     assert "contoso.com" in page
 
-    response = admin.post("/admin/provisioning/tokens/", {"name": "  Microsoft   Entra ID "})
+    response = admin.post(
+        "/admin/provisioning/tokens/", {"name": "  Microsoft   Entra ID "}, follow=True
+    )
 
-    assert response.status_code == 200
+    assert response.redirect_chain == [("/admin/provisioning/", 302)]
     assert response["Cache-Control"] == "no-store"
     token = ProvisioningToken.objects.unscoped().get()
     assert token.name == "Microsoft Entra ID"
