@@ -139,7 +139,7 @@ def _split_filtered_keys(body: bytes) -> bytes:
     split: list[Any] = []
     for operation in operations:
         value = operation.get("value") if isinstance(operation, dict) else None
-        if operation_has_no_path(operation) and isinstance(value, dict):
+        if _has_no_path(operation) and isinstance(value, dict):
             filtered = {key: item for key, item in value.items() if "[" in key}
             if filtered:
                 rest = {key: item for key, item in value.items() if "[" not in key}
@@ -154,7 +154,7 @@ def _split_filtered_keys(body: bytes) -> bytes:
     return json.dumps({**document, "Operations": split}).encode()
 
 
-def operation_has_no_path(operation: Any) -> bool:
+def _has_no_path(operation: Any) -> bool:
     return isinstance(operation, dict) and not operation.get("path")
 
 
