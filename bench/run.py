@@ -63,6 +63,7 @@ def main():
         throughput = step("bench/throughput.py", domain)
         dns = step("bench/dns_checks.py")
         announcement = step("bench/announce.py", str(sizes[-1]))
+        provisioning = step("bench/provisioning.py", "10000", str(sizes[-1]))
     finally:
         stripe.terminate()
         stripe.wait(timeout=20)
@@ -72,6 +73,7 @@ def main():
         "throughput": throughput,
         "dns": dns,
         "announcement": announcement,
+        "provisioning": provisioning,
         "bench_seconds": round(time.monotonic() - started, 1),
     }
     out = ROOT / "bench" / "results"
@@ -121,6 +123,17 @@ def print_table(result):
         f" peak RSS {mail['peak_rss_mb_largest_worker_process']} MB per process,"
         f" {mail['peak_rss_mb_worker_total']} MB in all"
     )
+    scim = result["provisioning"]
+    print(
+        f"\n6. SCIM: {scim['people_provisioned']:,} people provisioned one POST each over"
+        f" {scim['connections']} connections: {scim['people_per_second']} people/s"
+        f" ({scim['provisioning_seconds']} s); filtered lists at {scim['members_listed']:,}"
+        " provisioned members, 200 requests each"
+    )
+    print("| filter | queries | p50 ms | p95 ms |")
+    print("|---|---|---|---|")
+    for name, row in scim["filtered_lists"].items():
+        print(f"| {name} | {row['queries']} | {row['p50_ms']} | {row['p95_ms']} |")
     print(f"\nbench time: {result['bench_seconds']} s")
 
 

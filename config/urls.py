@@ -17,6 +17,7 @@ urlpatterns = [
     path("meetings/", include("meetings.urls")),
     path("stripe/", include("licensing.urls")),
     path("upgrade/", include("wizard.urls")),
+    path("scim/v2", include("provisioning.urls")),
     path("admin/", include("portal.urls")),
     path("django-admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

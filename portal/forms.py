@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from licensing.plans import ENTRY_PLANS, plan_by_key
 from licensing.services.seats import MAX_SEATS
+from provisioning.models import ProvisioningToken
 from tenancy.forms import validate_person_name, validate_single_line
 from tenancy.models import Announcement, Policy, Tenant
 from tenancy.selectors import MEMBER_SORTS
@@ -154,3 +155,11 @@ class AnnouncementForm(forms.Form):
         if selected and not data.get("user") and not self.has_error("user"):
             self.add_error("user", _("Choose at least one member."))
         return data
+
+
+class ProvisioningTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=ProvisioningToken.NAME_MAX_LENGTH,
+        help_text=_("Which identity provider uses it, e.g. “Microsoft Entra ID”."),
+    )

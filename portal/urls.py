@@ -1,6 +1,15 @@
 from django.urls import path
 
-from .views import announcements, audit, dashboard, licences, policies, subscription, users
+from .views import (
+    announcements,
+    audit,
+    dashboard,
+    licences,
+    policies,
+    provisioning,
+    subscription,
+    users,
+)
 
 app_name = "portal"
 
@@ -20,4 +29,7 @@ urlpatterns = [
     path("announcements/new/", announcements.announce, name="announce"),
     path("announcements/<int:pk>/", announcements.announcement, name="announcement"),
     path("audit/", audit.audit, name="audit"),
+    path("provisioning/", provisioning.provisioning, name="provisioning"),
+    path("provisioning/tokens/", provisioning.create_token, name="create_token"),
+    path("provisioning/tokens/<int:pk>/revoke/", provisioning.revoke_token, name="revoke_token"),
 ]

@@ -145,6 +145,8 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Who acted when no person did: the name of the provisioning token an identity provider used.
+    actor_label = models.CharField(_("acting as"), max_length=100, blank=True, db_default="")
     action = models.CharField(_("action"), max_length=64)
     target = models.CharField(_("target"), max_length=255, blank=True)
     before = models.JSONField(default=dict, blank=True)

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Lower
 
 from core.counts import kept_count
 from core.scoping import in_tenant_scope, tenant_scope
@@ -32,6 +33,12 @@ def membership_of(user):
     if membership is not None:
         user.membership = membership  # kept on the user: `user.membership` costs no more query
     return membership
+
+
+def account_at(email: str) -> User | None:
+    """The account at `email`, whatever its case, found through the unique index on
+    LOWER(email) (`email__iexact` is written UPPER(email) = UPPER(...), which no index serves)."""
+    return User.objects.alias(lower_email=Lower("email")).filter(lower_email=email.lower()).first()
 
 
 def tenant_of(user):
@@ -257,7 +264,7 @@ def audit_events(tenant, *, action="", actor="", since=None, until=None):
     if action:
         events = events.filter(action__icontains=action)
     if actor:
-        events = events.filter(actor__email__icontains=actor)
+        events = events.filter(Q(actor__email__icontains=actor) | Q(actor_label__icontains=actor))
     if since:
         events = events.filter(created_at__date__gte=since)
     if until:

@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Bottom to top: an app may import the ones before it.
-LAYERS = ["core", "tenancy", "meetings", "domains", "licensing", "wizard", "portal"]
+LAYERS = ["core", "tenancy", "meetings", "domains", "licensing", "provisioning", "wizard", "portal"]
 PROJECT = "config"
 
 

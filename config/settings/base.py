@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "meetings",
     "domains",
     "licensing",
+    "provisioning",
     "wizard",
     "portal",
 ]
@@ -316,3 +317,7 @@ QUORUM_PLANS = {
     },
 }
 STRIPE_MAX_NETWORK_RETRIES = int(env("STRIPE_MAX_NETWORK_RETRIES", "0"))
+
+# How many SCIM requests one provisioning token may send a minute: an identity provider sends
+# one request per person, and `make bench` provisions well over 100 people a second.
+SCIM_REQUESTS_PER_MINUTE = int(env("SCIM_REQUESTS_PER_MINUTE", "30000"))

@@ -1,10 +1,28 @@
 """The audit log: one append-only event per change an admin, billing or domain action made."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from core.scoping import in_tenant_scope
 
 from ..models import AuditEvent, Tenant, User
+
+_actor_label: ContextVar[str] = ContextVar("quorum_audit_actor_label", default="")
+
+
+@contextmanager
+def acting_as(label: str) -> Iterator[None]:
+    """Record every event of the block with `label` as its actor (a provisioning token's name).
+
+    A context rather than an argument: the changes a token makes also reach licensing through the
+    membership signals, whose services record their own events."""
+    token = _actor_label.set(label)
+    try:
+        yield
+    finally:
+        _actor_label.reset(token)
 
 
 @in_tenant_scope
@@ -21,6 +39,7 @@ def record_audit(
     return AuditEvent.objects.create(
         tenant=tenant,
         actor=actor,
+        actor_label=_actor_label.get(),
         action=action,
         target=str(target)[: AuditEvent._meta.get_field("target").max_length],
         before=before or {},

@@ -19,7 +19,7 @@ from core.scoping import in_tenant_scope, tenant_scope
 from ..email_domains import domain_of_email, is_consumer_domain, normalise_domain
 from ..exceptions import InvalidDomainError, TenancyError
 from ..models import JoinRequest, Membership, Removal, Tenant, User
-from ..selectors import member_count_key, membership_of
+from ..selectors import account_at, member_count_key, membership_of
 from ..signals import member_joined, member_removed
 from .audit import record_audit
 from .security import end_sessions
@@ -196,6 +196,41 @@ def invite_member(*, tenant: Tenant, actor: User, email: str, name: str, base_ur
     transaction.on_commit(
         lambda: _send_invitation(tenant=tenant, actor=actor, user=invited, base_url=base_url)
     )
+    return user
+
+
+@in_tenant_scope
+@transaction.atomic
+def admit_member(*, tenant: Tenant, actor: User | None, email: str, name: str) -> User:
+    """Make the person at `email` a member on the tenant's word (its identity provider
+    provisioning them): the account at that address, or a new one, gets the address verified and
+    primary, and a licence when one is free (`member_joined`). A member of the tenant is returned
+    as they are. The caller checks that the address is at one of the tenant's domains.
+
+    As for an invitation (`invite_member`), an account whose owner never proved the address
+    keeps no password or name it came with: its owner sets a password through a reset link."""
+    email = email.strip().lower()
+    user = account_at(email)
+    if user is not None and (existing := membership_of(user)) is not None:
+        if existing.tenant_id != tenant.pk:
+            raise TenancyError(_("%(email)s belongs to another organisation.") % {"email": email})
+        return user
+    if user is None:  # a new account has no password (create_user without one) and no past
+        user = User.objects.create_user(email=email, name=name)
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        _add_member(tenant=tenant, user=user, actor=actor)
+        return user
+    if not EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists():
+        # Account pre-hijacking: whoever made an unverified account here never proved the mailbox.
+        user.name = name
+        user.set_unusable_password()
+        user.save(update_fields=["name", "password"])
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    JoinRequest.objects.filter(user=user).delete()
+    Removal.objects.filter(user=user).delete()
+    _add_member(tenant=tenant, user=user, actor=actor)
     return user
 
 

@@ -1,0 +1,80 @@
+import hmac
+import uuid
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from core.scoping import in_tenant_scope
+from licensing.models import Licence, Subscription
+from tenancy.models import Tenant
+
+from .models import ProvisionedUser, ProvisioningToken
+
+TOKEN_SEPARATOR = "."  # noqa: S105  # between the key and the secret, not a secret
+
+
+def verified_domains_of(tenant: Tenant) -> list[str]:
+    """The domains the tenant proved it owns, where its identity provider may provision people.
+
+    Today a managed tenant has proved exactly one, `Tenant.domain`; once tenants hold several
+    verified domains, this is the one place to read them from."""
+    return [tenant.domain] if tenant.is_managed else []
+
+
+def token_presented(presented: str) -> ProvisioningToken | None:
+    """The token whose `<key>.<secret>` was presented (revoked ones too), or None.
+
+    Finding the token is what tells the tenant, so it cannot be scoped by one."""
+    key, separator, secret = presented.partition(TOKEN_SEPARATOR)
+    if not separator or not key or not secret:
+        return None
+    token = ProvisioningToken.objects.unscoped().select_related("tenant").filter(key=key).first()
+    if token is None or not hmac.compare_digest(
+        token.secret_hash, ProvisioningToken.digest(secret)
+    ):
+        return None
+    return token
+
+
+@in_tenant_scope
+def tokens_of(tenant: Tenant) -> QuerySet[ProvisioningToken]:
+    """The tenant's provisioning tokens, newest first, with who made them."""
+    return ProvisioningToken.objects.select_related("created_by")
+
+
+@in_tenant_scope
+def token_of(tenant: Tenant, *, pk: int) -> ProvisioningToken | None:
+    """One token of the tenant, or None: another tenant's tokens are not found."""
+    return ProvisioningToken.objects.filter(pk=pk).first()
+
+
+@in_tenant_scope
+def provisioned_users(tenant: Tenant, condition: Q | None = None) -> QuerySet[ProvisionedUser]:
+    """The tenant's provisioned users matching `condition`, oldest first, with their accounts
+    and addresses (as the SCIM list reads them)."""
+    resources = ProvisionedUser.objects.select_related("user").prefetch_related("emails")
+    if condition is not None:
+        resources = resources.filter(condition)
+    return resources.order_by("pk")
+
+
+@in_tenant_scope
+def provisioned_user(tenant: Tenant, *, scim_id: str) -> ProvisionedUser | None:
+    """One provisioned user of the tenant by its SCIM id, or None (another tenant's, a
+    malformed id)."""
+    try:
+        key = uuid.UUID(scim_id)
+    except ValueError:
+        return None
+    return provisioned_users(tenant).filter(scim_id=key).first()
+
+
+@in_tenant_scope
+def waiting_for_licence_count(tenant: Tenant) -> int:
+    """Active provisioned members who hold no licence of the live subscription: no seat was free
+    when their identity provider provisioned them."""
+    licensed = Licence.objects.filter(
+        user=OuterRef("user"),
+        subscription__tenant=tenant,
+        subscription__status__in=Subscription.LIVE_STATUSES,
+    )
+    return ProvisionedUser.objects.filter(user__is_active=True).filter(~Exists(licensed)).count()

@@ -1,0 +1,153 @@
+"""Tokens: each acts only on its own tenant, a revoked or unknown one gets 401, each has its own
+rate limit; the admin centre makes them (shown once) and revokes them."""
+
+import pytest
+from django.test import Client, override_settings
+
+from provisioning.models import ProvisionedUser, ProvisioningToken
+from tenancy.models import AuditEvent, User
+from tests.fixtures.two_factor import reauthenticate, recently_signed_in
+from tests.provisioning.conftest import ScimClient, error_of, new_user, scim_client
+
+
+def test_a_token_never_sees_or_touches_another_tenants_people(contoso, fabrikam, entra):
+    fay, _people, _subscription = fabrikam
+    _token, contoso_scim = entra
+    _token, fabrikam_scim = scim_client(fay, name="Fabrikam Okta")
+    ann_id = contoso_scim.post("/Users", new_user("ann@contoso.com")).json()["id"]
+    fabrikam_scim.post("/Users", new_user("gil@fabrikam.com"))
+
+    assert fabrikam_scim.get(f"/Users/{ann_id}").status_code == 404
+    listed = fabrikam_scim.get("/Users").json()
+    assert [resource["userName"] for resource in listed["Resources"]] == ["gil@fabrikam.com"]
+    found = fabrikam_scim.get('/Users?filter=userName eq "ann@contoso.com"').json()
+    assert found["totalResults"] == 0
+    replaced = fabrikam_scim.put(f"/Users/{ann_id}", new_user("ann@fabrikam.com"))
+    assert replaced.status_code == 404
+    patched = fabrikam_scim.patch(
+        f"/Users/{ann_id}", [{"op": "replace", "value": {"active": False}}]
+    )
+    assert patched.status_code == 404
+    assert fabrikam_scim.delete(f"/Users/{ann_id}").status_code == 404
+    # Nor can it provision at the other tenant's domain, or take its members.
+    assert error_of(fabrikam_scim.post("/Users", new_user("sara@contoso.com")))[:2] == (
+        400,
+        "invalidValue",
+    )
+    ann = User.objects.get(email="ann@contoso.com")
+    assert ann.is_active
+    assert ProvisionedUser.objects.unscoped().get(user=ann).tenant.domain == "contoso.com"
+
+
+def test_a_revoked_or_unknown_token_gets_401_and_changes_nothing(contoso, entra):
+    rob, _people, _subscription = contoso
+    token, scim = entra
+    admin = Client()
+    recently_signed_in(admin, rob)
+    admin.post(f"/admin/provisioning/tokens/{token.pk}/revoke/")
+
+    response = scim.post("/Users", new_user("ann@contoso.com"))
+
+    status, _type, detail = error_of(response)
+    assert status == 401
+    assert "revoked" in detail
+    assert response["WWW-Authenticate"] == 'Bearer realm="SCIM"'
+    assert not User.objects.filter(email="ann@contoso.com").exists()
+    for secret in ("", "nonsense", f"{token.key}.wrong-secret", scim.secret + "x"):
+        assert ScimClient(secret).get("/Users").status_code == 401
+    assert Client().get("/scim/v2/Users").status_code == 401
+    assert Client().get("/scim/v2/Schemas").status_code == 401
+    # RFC 7643 §5: what the service supports is readable by anyone.
+    assert Client().get("/scim/v2/ServiceProviderConfig").status_code == 200
+
+
+@override_settings(SCIM_REQUESTS_PER_MINUTE=3)
+def test_each_token_has_its_own_rate_limit(contoso, entra):
+    rob, _people, _subscription = contoso
+    _token, scim = entra
+    _token, other = scim_client(rob, name="Okta")
+    for _ in range(3):
+        assert scim.get("/Users").status_code == 200
+
+    response = scim.post("/Users", new_user("ann@contoso.com"))
+
+    status, _type, detail = error_of(response)
+    assert status == 429
+    assert response["Retry-After"] == "60"
+    assert "3" in detail
+    assert not User.objects.filter(email="ann@contoso.com").exists()
+    assert other.get("/Users").status_code == 200
+
+
+def test_the_admin_centre_makes_a_token_shown_once_and_revokes_it(contoso):
+    rob, _people, _subscription = contoso
+    admin = Client()
+    recently_signed_in(admin, rob)
+
+    page = admin.get("/admin/provisioning/").content.decode()
+    assert "http://testserver/scim/v2" in page
+    assert "contoso.com" in page
+
+    response = admin.post(
+        "/admin/provisioning/tokens/", {"name": "  Microsoft   Entra ID "}, follow=True
+    )
+
+    assert response.redirect_chain == [("/admin/provisioning/", 302)]
+    assert response["Cache-Control"] == "no-store"
+    token = ProvisioningToken.objects.unscoped().get()
+    assert token.name == "Microsoft Entra ID"
+    value = response.context["created"]["value"]
+    assert value in response.content.decode()
+    assert value.split(".", 1)[1] not in token.secret_hash  # only a digest is kept
+    assert ScimClient(value).get("/Users").status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+    assert value not in admin.get("/admin/provisioning/").content.decode()
+    assert (
+        AuditEvent.objects.unscoped()
+        .filter(action="provisioning.token_created", actor=rob, target="Microsoft Entra ID")
+        .exists()
+    )
+
+    admin.post(f"/admin/provisioning/tokens/{token.pk}/revoke/")
+
+    assert ScimClient(value).get("/Users").status_code == 401
+    assert "Revoked on" in admin.get("/admin/provisioning/").content.decode()
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 101])
+def test_a_token_needs_a_name_of_a_sensible_length(contoso, name):
+    rob, _people, _subscription = contoso
+    admin = Client()
+    recently_signed_in(admin, rob)
+
+    response = admin.post("/admin/provisioning/tokens/", {"name": name})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["name"]
+    assert not ProvisioningToken.objects.unscoped().exists()
+
+
+def test_another_tenants_token_cannot_be_revoked(contoso, fabrikam):
+    fay, _people, _subscription = fabrikam
+    rob, _people, _subscription = contoso
+    token, scim = scim_client(fay)
+    admin = Client()
+    recently_signed_in(admin, rob)
+
+    assert admin.post(f"/admin/provisioning/tokens/{token.pk}/revoke/").status_code == 404
+    assert scim.get("/Users").status_code == 200
+
+
+def test_making_a_token_asks_to_prove_who_one_is_again(contoso):
+    """A token is a lasting credential: an admin signed in long ago types the password first."""
+    rob, _people, _subscription = contoso  # an admin with an authenticator app (the fixture)
+    admin = Client()
+    admin.force_login(rob)  # signed in, but with no recent proof
+    response = admin.post("/admin/provisioning/tokens/", {"name": "Okta"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/reauthenticate/")
+    assert not ProvisioningToken.objects.unscoped().exists()
+    reauthenticate(admin)
+    assert admin.post("/admin/provisioning/tokens/", {"name": "Okta"}).status_code == 302
+    assert ProvisioningToken.objects.unscoped().get().name == "Okta"
