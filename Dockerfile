@@ -31,6 +31,7 @@ COPY . .
 RUN DJANGO_SETTINGS_MODULE=config.settings.local python manage.py compilemessages -v0 \
     && SECRET_KEY=build-only-$(head -c 64 /dev/urandom | base64 | tr -d '\n') \
        STRIPE_WEBHOOK_SECRET=whsec_build-only-$(head -c 32 /dev/urandom | base64 | tr -d '\n') \
+       SSO_ENCRYPTION_KEYS=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_') \
        python manage.py collectstatic --noinput -v0 --settings=config.settings.production
 
 FROM base AS app

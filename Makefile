@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Debian's packages each goal needs (scripts/ensure-packages.sh): one `apt-get update`, and only
 # when something is missing. A goal's list also applies to the `install` it runs first.
 PACKAGES := gettext
-test: PACKAGES := gettext postgresql redis node chromium
+test: PACKAGES := gettext postgresql redis node chromium xmlsec1
 bench: PACKAGES := gettext postgresql redis wrk
 
 .PHONY: run test install packages messages bench lint

@@ -9,6 +9,7 @@ localstripe and gunicorn, and uses its own database (quorum_load) and Redis data
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import re
@@ -39,6 +40,7 @@ ENV = {
     "STRIPE_LOCALSTRIPE": "true",
     "STRIPE_SECRET_KEY": "sk_test_load",
     "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_urlsafe(32),
+    "SSO_ENCRYPTION_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
     # As behind a load balancer: each simulated person has an address of their own (from the
     # documentation range 198.51.100.0/24 and up: a header value, never contacted).

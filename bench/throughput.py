@@ -10,6 +10,7 @@ more than NOISE (the machine was disturbed), so no figure is read from a disturb
     python bench/throughput.py DOMAIN     (an upgraded tenant of the bench database; JSON line)
 """
 
+import base64
 import json
 import os
 import re
@@ -38,6 +39,7 @@ os.environ.update(
     DJANGO_SETTINGS_MODULE="config.settings.production",
     SECRET_KEY=secrets.token_urlsafe(60),
     STRIPE_WEBHOOK_SECRET="whsec_" + secrets.token_urlsafe(32),
+    SSO_ENCRYPTION_KEYS=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     ALLOWED_HOSTS="127.0.0.1",
     SECURE_SSL_REDIRECT="false",
     CACHE_URL="redis://127.0.0.1:6379/8",

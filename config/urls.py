@@ -12,6 +12,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", include("tenancy.urls")),
+    path("accounts/", include("sso.urls")),  # before allauth's: the address-first sign-in
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("meetings/", include("meetings.urls")),

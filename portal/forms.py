@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from licensing.plans import ENTRY_PLANS, plan_by_key
 from licensing.services.seats import MAX_SEATS
 from provisioning.models import ProvisioningToken
+from sso.idp import MAX_SAML_METADATA_LENGTH
+from sso.models import SsoConnection
 from tenancy.forms import validate_person_name, validate_single_line
 from tenancy.models import Announcement, Policy, Tenant
 from tenancy.selectors import MEMBER_SORTS
@@ -162,4 +164,51 @@ class ProvisioningTokenForm(forms.Form):
         label=_("Name"),
         max_length=ProvisioningToken.NAME_MAX_LENGTH,
         help_text=_("Which identity provider uses it, e.g. “Microsoft Entra ID”."),
+    )
+
+
+class SsoStartForm(forms.Form):
+    protocol = forms.ChoiceField(
+        label=_("How your identity provider connects"),
+        choices=SsoConnection.Protocol.choices,
+        widget=forms.RadioSelect,
+    )
+
+
+class OidcConnectionForm(forms.Form):
+    issuer = forms.URLField(
+        label=_("Issuer URL"),
+        max_length=1024,
+        help_text=_("Quorum reads /.well-known/openid-configuration under it."),
+    )
+    client_id = forms.CharField(label=_("Client ID"), max_length=255)
+    client_secret = forms.CharField(
+        label=_("Client secret"),
+        required=False,
+        max_length=1024,
+        strip=True,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text=_("Stored encrypted. Leave empty to keep the saved one."),
+    )
+
+
+class SamlConnectionForm(forms.Form):
+    metadata_url = forms.URLField(label=_("IdP metadata URL"), required=False, max_length=1024)
+    metadata_xml = forms.CharField(
+        label=_("Or the IdP metadata XML"),
+        required=False,
+        max_length=MAX_SAML_METADATA_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors and bool(data.get("metadata_url")) == bool(data.get("metadata_xml")):
+            raise forms.ValidationError(_("Give either the metadata URL or the metadata XML."))
+        return data
+
+
+class SsoEnforcementForm(forms.Form):
+    enforced = forms.TypedChoiceField(
+        choices=[("on", "on"), ("off", "off")], coerce=lambda value: value == "on"
     )

@@ -7,6 +7,7 @@ from .views import (
     licences,
     policies,
     provisioning,
+    sso,
     subscription,
     users,
 )
@@ -32,4 +33,7 @@ urlpatterns = [
     path("provisioning/", provisioning.provisioning, name="provisioning"),
     path("provisioning/tokens/", provisioning.create_token, name="create_token"),
     path("provisioning/tokens/<int:pk>/revoke/", provisioning.revoke_token, name="revoke_token"),
+    path("sso/", sso.sso, name="sso"),
+    path("sso/test/", sso.sso_test, name="sso_test"),
+    path("sso/enforce/", sso.sso_enforce, name="sso_enforce"),
 ]

@@ -33,6 +33,7 @@ tool redis redis-server
 tool node node
 tool npm npm
 tool chromium /usr/bin/chromium
+tool xmlsec1 xmlsec1
 
 # The services answer (scripts/ensure-services.sh).
 if pg_isready -q -h 127.0.0.1 -p 5432; then ok postgresql-server "answers on 127.0.0.1:5432"; else missing postgresql-server "no answer on 127.0.0.1:5432"; fi

@@ -2,7 +2,7 @@
 # Installs from Debian's packages what a Makefile target needs and the machine lacks, with one
 # `apt-get update` first. Arguments name what is needed (see PACKAGES_OF below); something
 # already there, from Debian or elsewhere (a NodeSource node, say), is left alone.
-#   scripts/ensure-packages.sh gettext postgresql redis node chromium
+#   scripts/ensure-packages.sh gettext postgresql redis node chromium xmlsec1
 set -euo pipefail
 
 # What each argument installs, in Debian 12's package names.
@@ -12,6 +12,7 @@ declare -A PACKAGES_OF=(
   [redis]="redis-server"
   [node]="nodejs npm"
   [chromium]="chromium"
+  [xmlsec1]="xmlsec1"
   [wrk]="wrk"
 )
 
@@ -22,6 +23,7 @@ present() {
     redis) command -v redis-server >/dev/null && command -v redis-cli >/dev/null ;;
     node) command -v node >/dev/null && command -v npm >/dev/null ;;
     chromium) [ -x /usr/bin/chromium ] ;;
+    xmlsec1) command -v xmlsec1 >/dev/null ;;
     wrk) command -v wrk >/dev/null ;;
   esac
 }

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 manage="$PWD/.venv/bin/python $PWD/manage.py"
 export DJANGO_SETTINGS_MODULE=config.settings.local
-apps=(core tenancy meetings domains licensing provisioning wizard portal)
+apps=(core tenancy meetings domains licensing provisioning sso wizard portal)
 for app in "${apps[@]}"; do
   (cd "$app" && mkdir -p locale && $manage makemessages -l fr --no-obsolete -v0)
 done

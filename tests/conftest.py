@@ -15,6 +15,9 @@ pytest_plugins = [
     "tests.fixtures.stripe",
     "tests.fixtures.stripe_stub",
     "tests.fixtures.stack",
+    # After stripe, whose free_port they use.
+    "tests.fixtures.oidc",
+    "tests.fixtures.saml_idp",
 ]
 
 

@@ -8,7 +8,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Bottom to top: an app may import the ones before it.
-LAYERS = ["core", "tenancy", "meetings", "domains", "licensing", "provisioning", "wizard", "portal"]
+LAYERS = [
+    "core",
+    "tenancy",
+    "meetings",
+    "domains",
+    "licensing",
+    "provisioning",
+    "sso",
+    "wizard",
+    "portal",
+]
 PROJECT = "config"
 
 

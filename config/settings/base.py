@@ -47,6 +47,10 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.usersessions",
+    # Single sign-on through allauth's own OpenID Connect and SAML providers (sso/).
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     # Ours, in the order of their allowed imports (docs/ARCHITECTURE.md).
     "core",
     "tenancy",
@@ -54,6 +58,7 @@ INSTALLED_APPS = [
     "domains",
     "licensing",
     "provisioning",
+    "sso",
     "wizard",
     "portal",
 ]
@@ -134,8 +139,27 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_CHANGE_EMAIL = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_SIGNUP_FORM_CLASS = "tenancy.forms.SignupDetailsForm"
-ACCOUNT_ADAPTER = "tenancy.adapter.AccountAdapter"
+ACCOUNT_ADAPTER = "sso.adapter.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PRODUCT_NAME}] "
+# Single sign-on: the address comes first; password sign-in, sign-up and reset know about
+# enforcement (sso/forms.py). Each tenant's identity provider is read from its SsoConnection
+# when allauth asks for an app (sso/adapter.py), never from SocialApp rows or settings.
+ACCOUNT_FORMS = {
+    "login": "sso.forms.LoginForm",
+    "signup": "sso.forms.SignupForm",
+    "reset_password_from_key": "sso.forms.ResetPasswordKeyForm",
+}
+SOCIALACCOUNT_ADAPTER = "sso.adapter.SocialAccountAdapter"
+# A person already here with a verified address at the tenant's verified domain is matched once
+# by that address, then by the IdP's subject for good (an address change keeps the account).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+# The IdP vouches for addresses at the tenant's verified domains only (sso/signin.py): no mail.
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+# Fernet keys sealing the IdP secrets at rest: the first seals, every one opens (rotation).
+DEVELOPMENT_SSO_KEY = "cXVvcnVtLWRldmVsb3BtZW50LW9ubHktc3NvLWtleSE="
+SSO_ENCRYPTION_KEYS = env_list("SSO_ENCRYPTION_KEYS", DEVELOPMENT_SSO_KEY)
+# Identity providers are reached over https only; development and tests run theirs on loopback.
+SSO_IDP_HTTPS_ONLY = env_bool("SSO_IDP_HTTPS_ONLY", True)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", "http")
 # allauth's own defaults throttle login, sign-up, confirmation and reset; they are kept on.
 # Behind a reverse proxy, the client's address is the proxy's X-Forwarded-For entry: without it
@@ -153,6 +177,8 @@ ACCOUNT_RATE_LIMITS = {
     # Re-entering a password before a sensitive action. A wrong second-factor code counts as a
     # failed login ("login_failed" above, per user): 5 in 5 minutes, then a wait.
     "reauthenticate": "10/m/user",
+    # The sign-in page's address step (sso/views.py) may ask the tenant's IdP for its discovery.
+    "sso_address": "30/m/ip",
 }
 # Sensitive actions (allauth's reauthentication, portal.access.recent_authentication_required)
 # ask for the password or a second factor again when the last proof is older than this.

@@ -57,3 +57,5 @@ DEV_DNS_FILE = RUN_DIR / "dns-records.json"
 
 # WebAuthn (passkeys) on http://localhost: browsers allow it there, allauth must be told.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
+# Identity providers on loopback (the tests' oidc-provider and SAML IdP) speak plain http.
+SSO_IDP_HTTPS_ONLY = False

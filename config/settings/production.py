@@ -1,11 +1,12 @@
 """Production: every secret from the environment, HTTPS everywhere; refuses to start insecurely."""
 
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from core.logging import logging_config
 
 from .base import *  # noqa: F403
-from .base import LOG_LEVEL, env
+from .base import DEVELOPMENT_SSO_KEY, LOG_LEVEL, env, env_list
 
 DEBUG = False
 
@@ -35,6 +36,21 @@ SECURE_PROXY_SSL_HEADER = (
 # compose stack on localhost:8000, a probe, localstripe's webhooks) is served as it came.
 SECURE_SSL_REDIRECT = False
 SILENCED_SYSTEM_CHECKS = ["security.W008"]  # SECURE_SSL_REDIRECT: core.https redirects instead
+# The identity providers' secrets are sealed with these keys (sso/encryption.py): never the
+# development key, and a missing key is a refusal to start, not secrets stored in the clear.
+SSO_ENCRYPTION_KEYS = env_list("SSO_ENCRYPTION_KEYS")
+try:
+    for key in SSO_ENCRYPTION_KEYS or [""]:
+        Fernet(key)
+    if DEVELOPMENT_SSO_KEY in SSO_ENCRYPTION_KEYS:
+        raise ValueError("the development key")
+except ValueError:
+    raise ImproperlyConfigured(
+        "SSO_ENCRYPTION_KEYS must be set in production to one or more Fernet keys, comma-separated "
+        "(make one with: python -c 'from cryptography.fernet import Fernet; "
+        "print(Fernet.generate_key().decode())')."
+    ) from None
+
 SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True

@@ -40,3 +40,5 @@ STATIC_ROOT = None  # type: ignore[assignment]
 
 # WebAuthn (passkeys) on http://localhost: browsers allow it there, allauth must be told.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
+# Identity providers on loopback (the tests' oidc-provider and SAML IdP) speak plain http.
+SSO_IDP_HTTPS_ONLY = False

@@ -34,9 +34,11 @@ def sign_up(page, *, name, email, password=PASSWORD):
 
 
 def sign_in(page, email, password=PASSWORD, *, totp_secret=None):
-    """Sign in with the password and, for someone with an authenticator app, its code."""
+    """The sign-in page: the address first, then (no single sign-on there) the password and,
+    for someone with an authenticator app, its code."""
     page.goto("/accounts/login/")
     page.locator("input[name=login]").fill(email)
+    page.locator("main form button[type=submit]").first.click()
     page.locator("input[name=password]").fill(password)
     page.locator("main form[action$='/accounts/login/'] button[type=submit]").click()
     if totp_secret is not None:

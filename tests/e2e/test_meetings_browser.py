@@ -14,6 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def sign_in(page, email):
     page.goto("/accounts/login/")
     page.locator("input[name=login]").fill(email)
+    page.locator("main form button[type=submit]").click()
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("form button[type=submit]").last.click()
     page.wait_for_url(re.compile(r"/$"))

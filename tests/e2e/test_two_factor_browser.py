@@ -43,6 +43,7 @@ def sign_out(page):
 def start_sign_in(page, email):
     page.goto("/accounts/login/")
     page.locator("input[name=login]").fill(email)
+    page.locator("main form button[type=submit]").first.click()  # the address step
     page.locator("input[name=password]").fill("correct-horse-battery-staple")
     page.locator("main form[action$='/accounts/login/'] button[type=submit]").click()
     page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/$"))

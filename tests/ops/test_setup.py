@@ -14,6 +14,7 @@ SETUP_STEPS = (
     "node",
     "npm",
     "chromium",
+    "xmlsec1",
     "postgresql-server",
     "redis-server",
     "role",
@@ -85,4 +86,5 @@ def test_the_readme_lists_exactly_what_each_command_installs():
         "nodejs",
         "npm",
         "chromium",
+        "xmlsec1",
     }
