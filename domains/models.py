@@ -62,6 +62,8 @@ class DomainClaim(models.Model):
     verified_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     seen_txt = models.JSONField(default=list, blank=True)
+    # Each server the last check asked and what it answered (dnscheck.servers_seen).
+    servers_seen = models.JSONField(default=list, blank=True)
     last_outcome = models.CharField(
         max_length=16, choices=Outcome.choices, default=Outcome.NOT_CHECKED, blank=True
     )

@@ -197,6 +197,7 @@ def _record_check(*, claim_id, lookup):
     if not lookup.is_transient:
         # A failed lookup saw nothing new: the page keeps showing what was seen before.
         claim.seen_txt = lookup.records
+    claim.servers_seen = dnscheck.servers_seen(lookup, claim.token)
     if any(dnscheck.matches(txt, claim.token) for txt in lookup.records):
         claim.status = Status.VERIFIED
         claim.verified_at = now
