@@ -1,6 +1,9 @@
 """Fast seeding for the benchmarks: one tenant of N verified members with personal settings,
 written by INSERT ... SELECT over generate_series (no ORM save per row)."""
 
+import tempfile
+from pathlib import Path
+
 from django.db import connection
 from django.utils import timezone
 
@@ -53,3 +56,18 @@ def seed_tenant(domain, members):
         )
         cursor.execute("SELECT id FROM tenancy_user WHERE email = %s", ["user1@" + domain])
         return cursor.fetchone()[0]
+
+
+def serve_claim_records(claims):
+    """A flat DNS server (domains.devdns) publishing each claim's record, made this process's
+    resolver: the purchase looks for the record again. Returns the server, to stop after."""
+    from django.conf import settings
+
+    from domains.devdns import DevDNSServer, add_txt
+
+    records = Path(tempfile.mkdtemp()) / "records.json"
+    for claim in claims:
+        add_txt(records, claim.record_name, claim.record_value)
+    server = DevDNSServer(records).start()
+    settings.DNS_NAMESERVERS = [server.address]
+    return server

@@ -49,3 +49,36 @@ class ClaimNotPendingError(DomainsError):
 class ClaimNotVerifiedError(DomainsError):
     def __init__(self):
         super().__init__(_("The domain of this claim is not confirmed."))
+
+
+class ClaimExpiredError(DomainsError):
+    def __init__(self, domain):
+        super().__init__(
+            _(
+                "Your confirmation of %(domain)s has expired: it was not used within 7 days. "
+                "Confirm the domain again, then buy."
+            )
+            % {"domain": domain}
+        )
+
+
+class RecordGoneError(DomainsError):
+    def __init__(self, domain, value):
+        super().__init__(
+            _(
+                "The record %(value)s is no longer at %(domain)s, and we look for it again when "
+                "you buy. Nothing was charged: publish the record again, then buy."
+            )
+            % {"domain": domain, "value": value}
+        )
+
+
+class RecordUncheckableError(DomainsError):
+    def __init__(self, domain):
+        super().__init__(
+            _(
+                "We could not reach the DNS servers of %(domain)s to look for your record again. "
+                "Nothing was charged: please try again in a moment."
+            )
+            % {"domain": domain}
+        )

@@ -20,7 +20,9 @@ class DomainClaim(models.Model):
     """One member's attempt to prove that their organisation owns its domain (a DNS TXT record).
 
     pending → verified → used (its claimant bought) | superseded (another member bought);
-    pending → expired (the 72-hour window ended). A new claim may follow an expired one.
+    pending → expired (the 72-hour window ended); verified → expired (not used for a purchase
+    within 7 days). `expires_at` is the end of the current window; the claimant is mailed once
+    a day before it. A new claim may follow an expired one.
     """
 
     class Status(models.TextChoices):
@@ -60,6 +62,8 @@ class DomainClaim(models.Model):
     last_manual_check_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
     verified_at = models.DateTimeField(null=True, blank=True)
+    # When the claimant was told the claim would expire within a day (at most once).
+    expiry_warned_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     seen_txt = models.JSONField(default=list, blank=True)
     # Each server the last check asked and what it answered (dnscheck.servers_seen).
@@ -80,7 +84,10 @@ class DomainClaim(models.Model):
                 name="domainclaim_one_open_per_claimant",
             )
         ]
-        indexes = [models.Index(fields=["status", "next_check_at"])]
+        indexes = [
+            models.Index(fields=["status", "next_check_at"]),
+            models.Index(fields=["status", "expires_at"]),
+        ]
 
     def __str__(self):
         return f"{self.tenant} by {self.claimant} ({self.status})"

@@ -83,3 +83,27 @@ def seen_records_explained(claim):
         else:
             explained.append({"txt": txt, "reason": "other_token", "claimant": None})
     return explained
+
+
+def claims_expiring(*, now, within):
+    """Open claims whose window ends `within` from `now` and whose claimant was not told yet (a
+    beat sweep over every tenant)."""
+    return list(
+        DomainClaim.objects.unscoped()
+        .filter(
+            status__in=DomainClaim.OPEN_STATUSES,
+            expiry_warned_at__isnull=True,
+            expires_at__gt=now,
+            expires_at__lte=now + within,
+        )
+        .values_list("id", flat=True)
+    )
+
+
+def unused_claims_past_their_window(*, now):
+    """Verified claims whose 7 days to buy are over (a beat sweep over every tenant)."""
+    return list(
+        DomainClaim.objects.unscoped().filter(
+            status=DomainClaim.Status.VERIFIED, expires_at__lte=now
+        )
+    )

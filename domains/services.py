@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from core.scoping import in_scope_of, tenant_scope
@@ -13,18 +14,27 @@ from tenancy.models import Tenant
 from tenancy.selectors import membership_of
 from tenancy.services.audit import record_audit
 
-from . import dnscheck
+from . import dnscheck, selectors
 from .exceptions import (
     CheckTooSoonError,
+    ClaimExpiredError,
     ClaimNotPendingError,
     ClaimNotVerifiedError,
     ManagedTenantError,
     NoTenantError,
+    RecordGoneError,
+    RecordUncheckableError,
 )
+from .mail import absolute_url, mail_user
 from .models import DomainClaim
 from .selectors import tenant_admins
 
 CLAIM_WINDOW = timedelta(hours=72)
+# A verified claim not used for a purchase within this expires: DNS access proven once is not
+# a licence to buy months later.
+VERIFIED_WINDOW = timedelta(days=7)
+# The claimant is mailed once this long before their claim expires, pending or verified.
+EXPIRY_NOTICE = timedelta(days=1)
 FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 3600  # also the Redis broker's visibility timeout: a countdown never exceeds it
 # While a check runs, its claim is not due: a second delivery of the same message finds nothing
@@ -201,6 +211,8 @@ def _record_check(*, claim_id, lookup):
     if any(dnscheck.matches(txt, claim.token) for txt in lookup.records):
         claim.status = Status.VERIFIED
         claim.verified_at = now
+        claim.expires_at = now + VERIFIED_WINDOW
+        claim.expiry_warned_at = None  # a new window, with its own notice
         claim.next_check_at = None
         claim.last_outcome = Outcome.FOUND
         claim.last_error = ""
@@ -238,30 +250,111 @@ def _record_check(*, claim_id, lookup):
 @in_scope_of("claim")
 @transaction.atomic
 def expire_claim(*, claim):
-    """End a pending claim whose 72-hour window is over; its claimant may start over.
+    """End a claim whose window is over: a pending one after 72 hours without its record, a
+    verified one not used for a purchase within 7 days. Its claimant may start over.
 
-    Returns the claim; one that is not pending, or whose window is still open, is unchanged.
+    Returns the claim; one that is not open, or whose window is still open, is unchanged.
     """
     claim = DomainClaim.objects.select_for_update().select_related("tenant").get(pk=claim.pk)
     now = timezone.now()
-    if not claim.is_pending or now < claim.expires_at:
+    if claim.status not in DomainClaim.OPEN_STATUSES or now < claim.expires_at:
         return claim
+    before = claim.status
     claim.status = Status.EXPIRED
     claim.closed_at = now
     claim.next_check_at = None
-    claim.last_error = (
-        f"No {claim.record_value} TXT record found at {claim.record_name} in "
-        f"{claim.attempts} check(s) over 72 hours. Last: {claim.last_error}"
-    )
+    if before == Status.PENDING:
+        claim.last_error = (
+            f"No {claim.record_value} TXT record found at {claim.record_name} in "
+            f"{claim.attempts} check(s) over 72 hours. Last: {claim.last_error}"
+        )
+    else:
+        claim.last_error = f"Not used for a purchase within {VERIFIED_WINDOW.days} days."
     claim.save()
     record_audit(
         tenant=claim.tenant,
         actor=claim.claimant,
         action="domain_claim.expired",
-        target=claim.tenant.domain,
-        before={"claim": claim.pk, "status": Status.PENDING},
+        target=claim.record_name,
+        before={"claim": claim.pk, "status": before},
         after={"claim": claim.pk, "status": claim.status, "checks": claim.attempts},
     )
+    return claim
+
+
+def expire_unused_claims() -> int:
+    """Expire every verified claim whose 7 days are over (the beat job; pending claims end with
+    their last check). Returns how many expired."""
+    expired = 0
+    for claim in selectors.unused_claims_past_their_window(now=timezone.now()):
+        expired += expire_claim(claim=claim).is_expired
+    return expired
+
+
+def warn_of_expiring_claims() -> int:
+    """Mail each claimant whose open claim expires within a day (the beat job). Returns how
+    many were mailed."""
+    due = selectors.claims_expiring(now=timezone.now(), within=EXPIRY_NOTICE)
+    return sum(warn_of_expiry(claim_id=claim_id) for claim_id in due)
+
+
+def warn_of_expiry(*, claim_id: int) -> bool:
+    """Mail the claimant that their open claim expires within a day, once per window.
+
+    The mail is sent and the claim marked in one transaction holding the claim's row lock, so
+    a second sweep (or a concurrent one) finds it marked. Returns True when a mail was sent."""
+    tenant_id = (
+        DomainClaim.objects.unscoped()
+        .filter(pk=claim_id)
+        .values_list("tenant_id", flat=True)
+        .first()
+    )
+    if tenant_id is None:
+        return False
+    with tenant_scope(tenant_id), transaction.atomic():
+        claim = (
+            DomainClaim.objects.select_for_update(of=("self",))
+            .select_related("tenant", "claimant")
+            .filter(pk=claim_id, expiry_warned_at__isnull=True)
+            .filter(status__in=DomainClaim.OPEN_STATUSES)
+            .first()
+        )
+        now = timezone.now()
+        if claim is None or not now < claim.expires_at <= now + EXPIRY_NOTICE:
+            return False
+        mail_user(
+            claim.claimant,
+            "domains/email/claim_expiry",
+            {"claim": claim, "link": absolute_url(reverse("wizard:domain"))},
+        )
+        claim.expiry_warned_at = now
+        claim.save(update_fields=["expiry_warned_at"])
+        return True
+
+
+@in_scope_of("claim")
+@transaction.atomic
+def reconfirm_claim(*, claim: DomainClaim) -> DomainClaim:
+    """The purchase's last look at the record, inside its transaction: DNS proven once is not
+    enough, the record must still be there (at one authoritative server at least).
+
+    Raises ClaimNotVerifiedError, ClaimExpiredError (its 7 days are over), RecordGoneError (the
+    record is no longer published) or RecordUncheckableError (DNS did not answer); the caller's
+    transaction then changes nothing. Returns the claim, its check recorded."""
+    claim = DomainClaim.objects.select_for_update().select_related("tenant").get(pk=claim.pk)
+    if not claim.is_verified:
+        raise ClaimNotVerifiedError()
+    if timezone.now() >= claim.expires_at:
+        raise ClaimExpiredError(claim.record_name)
+    lookup = dnscheck.lookup_txt(claim.record_name)
+    if lookup.is_transient:
+        raise RecordUncheckableError(claim.record_name)
+    if not any(dnscheck.matches(txt, claim.token) for txt in lookup.records):
+        raise RecordGoneError(claim.record_name, claim.record_value)
+    claim.last_checked_at = timezone.now()
+    claim.seen_txt = lookup.records
+    claim.servers_seen = dnscheck.servers_seen(lookup, claim.token)
+    claim.save(update_fields=["last_checked_at", "seen_txt", "servers_seen"])
     return claim
 
 

@@ -27,3 +27,13 @@ def requeue_due_claims():
     for claim_id in due:
         enqueue(check_claim_task, claim_id)
     return len(due)
+
+
+@shared_task(name="domains.sweep_claims", acks_late=True, ignore_result=True)
+def sweep_claims():
+    """Beat job: tell claimants whose claim expires within a day; expire verified claims not
+    used for a purchase within 7 days."""
+    return {
+        "warned": services.warn_of_expiring_claims(),
+        "expired": services.expire_unused_claims(),
+    }

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from core.counts import forget_count
 from core.scoping import in_tenant_scope, tenant_scope
 from domains.selectors import verified_claim
-from domains.services import use_claim
+from domains.services import reconfirm_claim, use_claim
 from meetings.services import migrate_personal_settings, release_licensed_caps, set_licensed_cap
 from tenancy.models import Membership, Tenant
 from tenancy.selectors import tenant_of
@@ -172,6 +172,7 @@ def _purchase_seats(*, buyer, purchase_id, plan_key, confirmed_seats, setup_inte
         # A double click or a retry of a purchase that went through: nothing more to do.
         return purchase
     tenant, claim = _buyable_tenant(buyer)
+    reconfirm_claim(claim=claim)  # the record must still be there: raises DomainsError if not
     if plan_key not in ENTRY_PLANS.get(purchase.entry, ()):
         raise LicensingError(_("This plan is not offered from where you started the upgrade."))
     plan = plan_by_key(plan_key)

@@ -240,7 +240,7 @@ def buy(request):
             confirmed_seats=form.cleaned_data["seats"],
             setup_intent_id=form.cleaned_data["setup_intent"],
         )
-    except LicensingError as error:
+    except (LicensingError, DomainsError) as error:
         return _purchase_page(request, claim=claim, notice=error.message, status=400)
     if purchase.state == purchase.State.NEEDS_CONFIRMATION:
         # The card is confirmed already: only the new total needs the buyer's yes.

@@ -161,6 +161,8 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Quorum <no-reply@quorum.example>")
+# Where links in mails sent by background jobs lead (no request there to name the site).
+BASE_URL = env("BASE_URL", "http://127.0.0.1:8000")
 
 # Celery: tasks are acknowledged after they ran, so a lost worker means a re-run, not a loss.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", env("REDIS_URL", "redis://127.0.0.1:6379/0"))
@@ -174,6 +176,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # Safety net of the domain checks: a lost or expired message delays a check, never drops it.
     "domains-requeue-due-claims": {"task": "domains.requeue_due_claims", "schedule": 60.0},
+    # Claims about to expire mail their claimant; verified claims unused for 7 days expire.
+    "domains-sweep-claims": {"task": "domains.sweep_claims", "schedule": 300.0},
     # The same for announcements whose next batch was never queued.
     "tenancy-requeue-unfinished-announcements": {
         "task": "tenancy.requeue_unfinished_announcements",

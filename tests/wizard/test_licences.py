@@ -170,3 +170,17 @@ def test_buy_needs_login_and_csrf(rob, localstripe):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(rob)
     assert strict.post(reverse("wizard:buy"), {"purchase": "1"}).status_code == 403
+
+
+def test_a_record_gone_before_the_purchase_is_refused_with_why_and_nothing_charged(
+    client, rob, dns, localstripe
+):
+    page = open_step_4(client, rob)
+    dns.remove("contoso.com")
+    response = buy_through_the_page(client, localstripe, page)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "is no longer at contoso.com" in html
+    assert "Nothing was charged: publish the record again, then buy." in html
+    assert localstripe.subscriptions() == []
+    assert Tenant.objects.get().state == Tenant.State.UNMANAGED
