@@ -1,5 +1,7 @@
+from django.db.models import Q
+
 from core.scoping import in_tenant_scope, tenant_scope
-from tenancy.models import Membership
+from tenancy.models import Membership, Tenant, TenantDomain
 
 from .dnscheck import token_in
 from .models import DomainClaim
@@ -105,5 +107,38 @@ def unused_claims_past_their_window(*, now):
     return list(
         DomainClaim.objects.unscoped().filter(
             status=DomainClaim.Status.VERIFIED, expires_at__lte=now
+        )
+    )
+
+
+def checked_domains(domains):
+    """Of `domains`, those the daily re-check covers: proven domains (and their code known) of
+    managed tenants."""
+    return domains.filter(
+        tenant__state=Tenant.State.MANAGED,
+        status__in=TenantDomain.COVERING_STATUSES,
+    ).exclude(token="")
+
+
+def domains_due(*, before, queued_before, limit=5000):
+    """[(id, next check)] of the domains whose re-check falls before `before` and that are not
+    queued since `queued_before` (a beat sweep over every tenant), soonest first. `limit` caps
+    one run after an outage: the rest follow a minute later."""
+    due = (
+        checked_domains(TenantDomain.objects.unscoped())
+        .filter(next_check_at__lte=before)
+        .filter(Q(check_queued_at__isnull=True) | Q(check_queued_at__lt=queued_before))
+        .order_by("next_check_at")
+    )
+    return list(due.values_list("id", "next_check_at")[:limit])
+
+
+@in_tenant_scope
+def domains_needing_attention(tenant):
+    """The tenant's domains whose record is missing (in grace) or that are suspended, for the
+    admin centre's banner."""
+    return list(
+        TenantDomain.objects.filter(
+            status__in=(TenantDomain.Status.IN_GRACE, TenantDomain.Status.SUSPENDED)
         )
     )

@@ -2,15 +2,16 @@
 
 import math
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from core.scoping import in_scope_of, tenant_scope
-from tenancy.models import Tenant
+from tenancy.models import Tenant, TenantDomain
 from tenancy.selectors import membership_of
 from tenancy.services.audit import record_audit
 
@@ -394,7 +395,34 @@ def use_claim(*, claim):
             "superseded": {str(pk): status for pk, status in superseded},
         },
     )
+    _verify_domain(claim)
     return claim
+
+
+def _verify_domain(claim: DomainClaim) -> TenantDomain:
+    """The claim's domain becomes a verified domain of its tenant, its record re-checked daily
+    from now on (the record must stay)."""
+    domain, _created = TenantDomain.objects.select_for_update().get_or_create(
+        domain=claim.record_name, defaults={"tenant": claim.tenant, "is_primary": True}
+    )
+    before = domain.status
+    now = timezone.now()
+    domain.status = DomainStatus.VERIFIED
+    domain.token = claim.token
+    domain.verified_at = claim.verified_at or now
+    domain.missing_since = domain.grace_ends_at = domain.suspended_at = None
+    domain.check_failures = 0
+    domain.next_check_at = next_daily_check(domain.pk, after=now)
+    domain.save()
+    record_audit(
+        tenant=claim.tenant,
+        actor=claim.claimant,
+        action="domain.verified",
+        target=domain.domain,
+        before={"status": before},
+        after={"status": domain.status, "claim": claim.pk, "primary": domain.is_primary},
+    )
+    return domain
 
 
 def _schedule_check(claim):
@@ -405,3 +433,166 @@ def _schedule_check(claim):
 
     claim_id, eta = claim.pk, claim.next_check_at
     transaction.on_commit(lambda: enqueue(check_claim_task, claim_id, eta=eta))
+
+
+# The daily re-check of every verified domain of a managed tenant.
+
+DAY = timedelta(days=1)
+# A check is never sooner than this after the previous one (a retry after DNS trouble moves a
+# domain off its time of day; it goes back to it the next day).
+MIN_CHECK_GAP = timedelta(hours=1)
+# The beat job's period: each run queues the checks due before the next run.
+QUEUE_AHEAD = timedelta(seconds=60)
+# A queued or running check whose worker vanished is queued again once this is over.
+DOMAIN_CHECK_LEASE = timedelta(minutes=10)
+# A task may start this early (the broker's ETA is not to the millisecond).
+ETA_SKEW = timedelta(seconds=5)
+
+DomainStatus = TenantDomain.Status
+
+
+def daily_slot(domain_id: int) -> int:
+    """The domain's time of day for its check, in seconds after midnight UTC. Knuth's
+    multiplicative hash spreads consecutive ids evenly over the day, so 100,000 domains make
+    about 70 checks a minute, every minute, never a burst."""
+    return (domain_id * 2654435761) % int(DAY.total_seconds())
+
+
+def next_daily_check(domain_id: int, *, after: datetime) -> datetime:
+    """The first time of the domain's slot at least MIN_CHECK_GAP after `after`."""
+    midnight = after.replace(hour=0, minute=0, second=0, microsecond=0)
+    candidate = midnight + timedelta(seconds=daily_slot(domain_id))
+    while candidate < after + MIN_CHECK_GAP:
+        candidate += DAY
+    return candidate
+
+
+def grace_period() -> timedelta:
+    return timedelta(days=settings.DOMAIN_GRACE_DAYS)
+
+
+def take_due_domain_checks() -> list[tuple[int, datetime]]:
+    """The domains whose check falls before the beat job's next run, marked as queued (a
+    second run does not queue them again while their lease lasts): [(id, when to check)]."""
+    now = timezone.now()
+    due = selectors.domains_due(before=now + QUEUE_AHEAD, queued_before=now - DOMAIN_CHECK_LEASE)
+    TenantDomain.objects.unscoped().filter(pk__in=[pk for pk, _at in due]).update(
+        check_queued_at=now
+    )
+    return [(pk, max(at, now)) for pk, at in due]
+
+
+def check_domain(*, domain_id: int) -> TenantDomain | None:
+    """Look for the record of a verified domain of a managed tenant, if its check is due, and
+    follow what was found: the record missing starts the grace period (admins are mailed), still
+    missing when it ends suspends the domain (mailed again), back clears everything. DNS trouble
+    is tried again with a backoff and changes no state.
+
+    Returns the domain after the check, or None when it was not due (checked by another
+    delivery of the same task, no longer verified or managed, gone). Like `check_claim`, not one
+    transaction: the domain is taken by a conditional update, DNS is asked outside any lock."""
+    # A task knows its domain by id only: the domain names the tenant to scope to.
+    tenant_id = (
+        TenantDomain.objects.unscoped()
+        .filter(pk=domain_id)
+        .values_list("tenant_id", flat=True)
+        .first()
+    )
+    if tenant_id is None:
+        return None
+    with tenant_scope(tenant_id):
+        now = timezone.now()
+        taken = (
+            selectors.checked_domains(TenantDomain.objects.filter(pk=domain_id))
+            .filter(next_check_at__lte=now + ETA_SKEW)
+            .update(next_check_at=now + DOMAIN_CHECK_LEASE)
+        )
+        if not taken:
+            return None
+        name = TenantDomain.objects.values_list("domain", flat=True).get(pk=domain_id)
+        return _record_domain_check(domain_id=domain_id, lookup=dnscheck.lookup_txt(name))
+
+
+@transaction.atomic
+def _record_domain_check(*, domain_id: int, lookup: dnscheck.TxtLookup) -> TenantDomain:
+    domain = TenantDomain.objects.select_for_update().select_related("tenant").get(pk=domain_id)
+    now = timezone.now()
+    domain.last_checked_at = now
+    domain.check_queued_at = None
+    domain.servers_seen = dnscheck.servers_seen(lookup, domain.token)
+    if lookup.is_transient:
+        domain.last_outcome = lookup.outcome
+        domain.next_check_at = now + timedelta(seconds=retry_delay(domain.check_failures))
+        domain.check_failures += 1
+        domain.save()
+        return domain
+    domain.check_failures = 0
+    found = any(dnscheck.matches(txt, domain.token) for txt in lookup.records)
+    if found:
+        domain.last_outcome = Outcome.FOUND
+    elif lookup.outcome == dnscheck.FOUND:
+        domain.last_outcome = Outcome.MISMATCH
+    else:
+        domain.last_outcome = lookup.outcome
+    before = domain.status
+    if found and before != DomainStatus.VERIFIED:
+        _record_is_back(domain, now)
+    elif not found and before == DomainStatus.VERIFIED:
+        _record_went_missing(domain, now)
+    elif not found and before == DomainStatus.IN_GRACE and now >= domain.grace_ends_at:
+        _suspend(domain, now)
+    domain.next_check_at = next_daily_check(domain.pk, after=now)
+    if domain.status == DomainStatus.IN_GRACE:
+        domain.next_check_at = min(domain.next_check_at, domain.grace_ends_at)
+    domain.save()
+    return domain
+
+
+def _record_went_missing(domain: TenantDomain, now: datetime) -> None:
+    domain.status = DomainStatus.IN_GRACE
+    domain.missing_since = now
+    domain.grace_ends_at = now + grace_period()
+    _audit_domain(domain, "domain.record_missing", DomainStatus.VERIFIED)
+    _tell_admins(domain, "domains/email/domain_record_missing")
+
+
+def _suspend(domain: TenantDomain, now: datetime) -> None:
+    domain.status = DomainStatus.SUSPENDED
+    domain.suspended_at = now
+    _audit_domain(domain, "domain.suspended", DomainStatus.IN_GRACE)
+    _tell_admins(domain, "domains/email/domain_suspended")
+
+
+def _record_is_back(domain: TenantDomain, now: datetime) -> None:
+    before = domain.status
+    domain.status = DomainStatus.VERIFIED
+    domain.missing_since = domain.grace_ends_at = domain.suspended_at = None
+    action = "domain.restored" if before == DomainStatus.SUSPENDED else "domain.record_back"
+    _audit_domain(domain, action, before)
+
+
+def _audit_domain(domain: TenantDomain, action: str, before: str) -> None:
+    after = {"status": domain.status, "checked_at": domain.last_checked_at.isoformat()}
+    if domain.grace_ends_at is not None:
+        after["grace_ends_at"] = domain.grace_ends_at.isoformat()
+    record_audit(
+        tenant=domain.tenant,
+        actor=None,
+        action=action,
+        target=domain.domain,
+        before={"status": before},
+        after=after,
+    )
+
+
+def _tell_admins(domain: TenantDomain, template: str) -> None:
+    """Mail each admin of the domain's tenant, inside the transaction that changed the domain:
+    a mail server that fails rolls the change back, and the next check makes it (and mails)
+    again, so an alert is never lost."""
+    context = {
+        "domain": domain,
+        "record_value": dnscheck.record_value(domain.token),
+        "link": absolute_url(reverse("portal:dashboard")),
+    }
+    for admin in tenant_admins(domain.tenant):
+        mail_user(admin, template, context)

@@ -37,3 +37,19 @@ def sweep_claims():
         "warned": services.warn_of_expiring_claims(),
         "expired": services.expire_unused_claims(),
     }
+
+
+@shared_task(name="domains.check_domain", acks_late=True, ignore_result=True)
+def check_domain_task(domain_id):
+    """The daily re-check of one verified domain, if it is due."""
+    services.check_domain(domain_id=domain_id)
+
+
+@shared_task(name="domains.queue_domain_checks", acks_late=True, ignore_result=True)
+def queue_domain_checks():
+    """Beat job, every minute: queue each re-check due before the next run at its own time,
+    so the day's checks reach the worker one by one, never in a burst."""
+    due = services.take_due_domain_checks()
+    for domain_id, when in due:
+        enqueue(check_domain_task, domain_id, eta=when)
+    return len(due)

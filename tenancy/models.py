@@ -100,6 +100,65 @@ class Tenant(models.Model):
         return self.state == self.State.MANAGED
 
 
+class TenantDomain(models.Model):
+    """A domain of a tenant: addresses there belong to the tenant, and, once the domain is
+    verified, addresses at its subdomains too (eu.contoso.com). One domain per tenant is its
+    primary one, `Tenant.domain`; an admin may add more (proven the same way, by a DNS record).
+
+    unverified (an unmanaged tenant's domain, never proven) → verified (its DNS record found;
+    re-checked daily while the tenant is managed) → in_grace (the record was missing; admins
+    are told) → suspended (still missing when the grace period ended: new sign-ups no longer
+    join on their own) → verified again as soon as the record is back.
+    """
+
+    class Status(models.TextChoices):
+        UNVERIFIED = "unverified", _("Not proven")
+        VERIFIED = "verified", _("Verified")
+        IN_GRACE = "in_grace", _("In grace period")
+        SUSPENDED = "suspended", _("Suspended")
+
+    # Whose subdomains belong to the tenant too.
+    COVERING_STATUSES = (Status.VERIFIED, Status.IN_GRACE, Status.SUSPENDED)
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(_("domain"), max_length=253, unique=True)
+    is_primary = models.BooleanField(_("primary"), default=False)
+    status = models.CharField(
+        _("state"), max_length=16, choices=Status.choices, default=Status.UNVERIFIED
+    )
+    # The code of the record that proves the domain: it must stay published.
+    token = models.CharField(max_length=64, blank=True)
+    added_at = models.DateTimeField(default=timezone.now)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    # The daily re-check (domains.services): when, what it found, its backoff on DNS trouble.
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    check_queued_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(_("last check"), null=True, blank=True)
+    last_outcome = models.CharField(max_length=16, blank=True)
+    servers_seen = models.JSONField(default=list, blank=True)
+    check_failures = models.PositiveIntegerField(default=0)
+    missing_since = models.DateTimeField(null=True, blank=True)
+    grace_ends_at = models.DateTimeField(null=True, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantScopedManager()
+
+    class Meta:
+        ordering = ["-is_primary", "domain"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant"], condition=models.Q(is_primary=True), name="one_primary_domain"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(domain=Lower("domain")), name="tenantdomain_lowercase"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "next_check_at"])]
+
+    def __str__(self):
+        return self.domain
+
+
 class Membership(models.Model):
     """A verified user's place in the tenant of their e-mail domain; `joined_at` starts the
     free plan's 60-day clock."""

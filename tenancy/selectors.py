@@ -5,7 +5,14 @@ from django.db.models import F, Q
 from core.counts import kept_count
 from core.scoping import in_tenant_scope
 
-from .models import Announcement, AnnouncementDelivery, AuditEvent, Membership
+from .models import (
+    Announcement,
+    AnnouncementDelivery,
+    AuditEvent,
+    Membership,
+    Tenant,
+    TenantDomain,
+)
 
 
 def membership_of(user):
@@ -18,6 +25,35 @@ def membership_of(user):
     if membership is not None:
         user.membership = membership  # kept on the user: `user.membership` costs no more query
     return membership
+
+
+def covering_domain(domain: str) -> TenantDomain | None:
+    """The tenant domain that addresses at `domain` (normalised) belong to: the same domain,
+    whatever its state, else its closest parent that was proven (verified, in grace or
+    suspended), so that eu.contoso.com belongs to whoever verified contoso.com. None when the
+    domain is nobody's yet. One query.
+
+    Finding it crosses tenants by nature; every address-to-tenant mapping goes through here."""
+    labels = domain.split(".")
+    candidates = [".".join(labels[index:]) for index in range(len(labels) - 1)]
+    held = {
+        row.domain: row
+        for row in TenantDomain.objects.unscoped()
+        .select_related("tenant")
+        .filter(domain__in=candidates)
+    }
+    if domain in held:
+        return held[domain]
+    for parent in candidates[1:]:
+        if parent in held and held[parent].status in TenantDomain.COVERING_STATUSES:
+            return held[parent]
+    return None
+
+
+def tenant_for_domain(domain: str) -> Tenant | None:
+    """The tenant whose addresses end in `domain` (see `covering_domain`), or None."""
+    held = covering_domain(domain)
+    return held.tenant if held is not None else None
 
 
 def tenant_of(user):

@@ -178,6 +178,9 @@ CELERY_BEAT_SCHEDULE = {
     "domains-requeue-due-claims": {"task": "domains.requeue_due_claims", "schedule": 60.0},
     # Claims about to expire mail their claimant; verified claims unused for 7 days expire.
     "domains-sweep-claims": {"task": "domains.sweep_claims", "schedule": 300.0},
+    # The daily re-check of verified domains: each minute queues the checks of the next minute,
+    # each at its own time of day (docs/PERFORMANCE.md, "Daily re-verification").
+    "domains-queue-domain-checks": {"task": "domains.queue_domain_checks", "schedule": 60.0},
     # The same for announcements whose next batch was never queued.
     "tenancy-requeue-unfinished-announcements": {
         "task": "tenancy.requeue_unfinished_announcements",
@@ -189,6 +192,8 @@ CELERY_BEAT_SCHEDULE = {
 DNS_NAMESERVERS = env_list("DNS_NAMESERVERS")
 DNS_TIMEOUT = float(env("DNS_TIMEOUT", "2"))
 DNS_LIFETIME = float(env("DNS_LIFETIME", "4"))
+# How long a verified domain whose record went missing stays in use before it is suspended.
+DOMAIN_GRACE_DAYS = int(env("DOMAIN_GRACE_DAYS", "14"))
 
 # Stripe: real Stripe in production, localstripe on loopback in development and tests.
 STRIPE_API_BASE = env("STRIPE_API_BASE", "https://api.stripe.com")

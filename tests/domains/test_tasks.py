@@ -9,7 +9,8 @@ from django.utils import timezone
 from config.celery import app
 from domains import services
 from domains.models import DomainClaim
-from domains.tasks import check_claim_task, requeue_due_claims
+from domains.tasks import check_claim_task, queue_domain_checks, requeue_due_claims
+from tenancy.models import TenantDomain
 from tests.domains.conftest import DOMAIN
 from tests.factories import member
 
@@ -107,3 +108,25 @@ def test_window_end_expires_the_claim_on_the_worker(celery_worker, dns):
     requeue_due_claims.delay()
     expired = wait_for(claim_where(claim, status=Status.EXPIRED), what="expiry")
     assert "over 72 hours" in expired.last_error
+
+
+def test_the_beat_job_queues_a_recheck_at_its_time_and_the_worker_runs_it(
+    celery_worker, contoso, dns
+):
+    domain = TenantDomain.objects.unscoped().get(domain=DOMAIN)
+    due = timezone.now() + timedelta(seconds=3)
+    TenantDomain.objects.unscoped().filter(pk=domain.pk).update(next_check_at=due)
+    assert queue_domain_checks() == 1  # the beat job's run: the check goes out with its ETA
+    assert queue_domain_checks() == 0
+    checked = wait_for(
+        lambda: (
+            TenantDomain.objects.unscoped()
+            .filter(pk=domain.pk, last_checked_at__isnull=False)
+            .first()
+        ),
+        what="the re-check",
+    )
+    assert checked.last_checked_at >= due - timedelta(seconds=1)  # not before its time
+    assert (checked.status, checked.last_outcome) == (TenantDomain.Status.VERIFIED, "found")
+    assert checked.next_check_at - checked.last_checked_at >= timedelta(hours=1)
+    assert checked.check_queued_at is None
