@@ -20,6 +20,12 @@ def seed_tenant(domain, members):
         )
         tenant_id = cursor.fetchone()[0]
         cursor.execute(
+            "INSERT INTO tenancy_tenantdomain (tenant_id, domain, is_primary, status, token,"
+            " added_at, servers_seen, check_failures, last_outcome)"
+            " VALUES (%s, %s, true, 'unverified', '', %s, '[]'::jsonb, 0, '')",
+            [tenant_id, domain, now],
+        )
+        cursor.execute(
             "INSERT INTO tenancy_user (password, last_login, is_superuser, is_staff, is_active,"
             " date_joined, email, name) SELECT '!', %s - (g || ' minutes')::interval, false,"
             " false, true, %s, 'user' || g || '@' || %s, 'User ' || lpad(g::text, 6, '0')"
