@@ -47,6 +47,7 @@ def seed(count, password):
     claim = DomainClaim.objects.unscoped().create(
         tenant=buyer.membership.tenant,
         claimant=buyer,
+        domain=buyer.membership.tenant.domain,
         status=DomainClaim.Status.VERIFIED,
         verified_at=timezone.now(),
         expires_at=timezone.now() + timezone.timedelta(hours=72),

@@ -41,6 +41,7 @@ def main(members):
             DomainClaim.objects.unscoped().create(
                 tenant=membership.tenant,
                 claimant=membership.user,
+                domain=membership.tenant.domain,
                 status="verified",
                 verified_at=now,
                 expires_at=now + timedelta(hours=72),

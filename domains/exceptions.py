@@ -82,3 +82,31 @@ class RecordUncheckableError(DomainsError):
             )
             % {"domain": domain}
         )
+
+
+class DomainNotAddableError(DomainsError):
+    """The domain cannot be added to the organisation (its message says why)."""
+
+
+class DomainHeldError(DomainsError):
+    def __init__(self, domain, masked_admin):
+        self.masked_admin = masked_admin
+        super().__init__(
+            _(
+                "%(domain)s belongs to another organisation on Quorum, whose admin is "
+                "%(admin)s. Ask them to remove it from their organisation first."
+            )
+            % {"domain": domain, "admin": masked_admin}
+        )
+
+
+class DomainInUseError(DomainsError):
+    def __init__(self, domain, members):
+        super().__init__(
+            ngettext(
+                "%(count)d member has an address at %(domain)s: the domain stays while they do.",
+                "%(count)d members have an address at %(domain)s: the domain stays while they do.",
+                members,
+            )
+            % {"count": members, "domain": domain}
+        )

@@ -4,35 +4,32 @@ from core.scoping import in_tenant_scope, tenant_scope
 from tenancy.models import Membership, Tenant, TenantDomain
 
 from .dnscheck import token_in
-from .models import DomainClaim
+from .models import DomainClaim, MergeNotice, TenantMerge
+
+
+def upgrade_claims():
+    """Claims of the tenant in scope made to buy (of its primary domain)."""
+    return DomainClaim.objects.filter(purpose=DomainClaim.Purpose.UPGRADE)
 
 
 @in_tenant_scope
 def verified_claim(*, tenant, claimant):
     """The claimant's verified (not yet used) claim of the tenant's domain, or None."""
-    return (
-        DomainClaim.objects.all()
-        .filter(claimant=claimant, status=DomainClaim.Status.VERIFIED)
-        .first()
-    )
+    return upgrade_claims().filter(claimant=claimant, status=DomainClaim.Status.VERIFIED).first()
 
 
 @in_tenant_scope
 def latest_claim(*, tenant, claimant):
     """The claimant's most recent claim of the tenant's domain, whatever its status, or None."""
-    return (
-        DomainClaim.objects.all()
-        .filter(claimant=claimant)
-        .select_related("tenant", "claimant")
-        .first()
-    )
+    return upgrade_claims().filter(claimant=claimant).select_related("tenant", "claimant").first()
 
 
 @in_tenant_scope
 def claims_of_tenant(tenant):
-    """Every open (pending or verified) claim of the tenant, oldest first, with its claimant."""
+    """Every open (pending or verified) claim of the tenant's domain, oldest first, with its
+    claimant."""
     return (
-        DomainClaim.objects.all()
+        upgrade_claims()
         .filter(status__in=DomainClaim.OPEN_STATUSES)
         .select_related("claimant")
         .order_by("created_at", "id")
@@ -69,7 +66,7 @@ def seen_records_explained(claim):
     """
     with tenant_scope(claim.tenant_id):
         other_tokens = dict(
-            DomainClaim.objects.filter(status__in=DomainClaim.OPEN_STATUSES)
+            DomainClaim.objects.filter(status__in=DomainClaim.OPEN_STATUSES, domain=claim.domain)
             .exclude(pk=claim.pk)
             .values_list("token", "claimant__name")
         )
@@ -141,4 +138,79 @@ def domains_needing_attention(tenant):
         TenantDomain.objects.filter(
             status__in=(TenantDomain.Status.IN_GRACE, TenantDomain.Status.SUSPENDED)
         )
+    )
+
+
+def tenants_to_merge(*, domain, into):
+    """The unmanaged tenants holding `domain` or one of its subdomains, other than `into`,
+    locked (a search across tenants by nature). A managed tenant keeps its own subdomain."""
+    held = (
+        TenantDomain.objects.unscoped()
+        .filter(Q(domain=domain) | Q(domain__endswith=f".{domain}"))
+        .exclude(tenant=into)
+        .values("tenant_id")
+    )
+    return list(
+        Tenant.objects.select_for_update()
+        .filter(pk__in=held, state=Tenant.State.UNMANAGED)
+        .order_by("pk")
+    )
+
+
+@in_tenant_scope
+def domains_of(tenant):
+    """The tenant's domains, the primary one first."""
+    return list(TenantDomain.objects.all())
+
+
+@in_tenant_scope
+def domain_claims_of(tenant, *, closed_since):
+    """The tenant's claims of domains to add: those in progress, and those closed since
+    `closed_since` (used, refused or expired), newest first, with their claimant."""
+    return list(
+        DomainClaim.objects.filter(purpose=DomainClaim.Purpose.ADD_DOMAIN)
+        .filter(Q(status__in=DomainClaim.OPEN_STATUSES) | Q(closed_at__gte=closed_since))
+        .select_related("claimant")
+    )
+
+
+@in_tenant_scope
+def domain_claim(tenant, pk):
+    """One of the tenant's claims of a domain to add (DoesNotExist for any other)."""
+    return (
+        DomainClaim.objects.filter(purpose=DomainClaim.Purpose.ADD_DOMAIN)
+        .select_related("tenant", "claimant")
+        .get(pk=pk)
+    )
+
+
+@in_tenant_scope
+def recent_merges(tenant, *, limit=3):
+    """The tenant's latest merges, newest first."""
+    return list(TenantMerge.objects.all()[:limit])
+
+
+def merged_people(merge):
+    """The ids of the people a merge brought (a query)."""
+    return MergeNotice.objects.filter(merge=merge).values("user_id")
+
+
+def merged_people_listed(merge, *, limit):
+    """The first people of a merge, by name, with their users."""
+    return list(
+        MergeNotice.objects.filter(merge=merge)
+        .select_related("user")
+        .order_by("user__name")[:limit]
+    )
+
+
+def unfinished_merge_ids(*, quiet_since):
+    """Merges with people left to tell and no mail sent since `quiet_since` (a beat sweep over
+    every tenant)."""
+    busy = MergeNotice.objects.filter(sent_at__gte=quiet_since).values("merge_id")
+    return list(
+        TenantMerge.objects.unscoped()
+        .filter(notices_finished_at__isnull=True, merged_at__lt=quiet_since)
+        .exclude(pk__in=busy)
+        .values_list("pk", flat=True)
     )

@@ -5,15 +5,20 @@ import random
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from core.scoping import in_scope_of, tenant_scope
-from tenancy.models import Tenant, TenantDomain
-from tenancy.selectors import membership_of
+from core.scoping import in_scope_of, in_tenant_scope, tenant_scope
+from meetings.services import move_meetings
+from tenancy.email_domains import is_consumer_domain, is_public_suffix, normalise_domain
+from tenancy.exceptions import InvalidDomainError
+from tenancy.models import Membership, Tenant, TenantDomain, User
+from tenancy.selectors import covering_domain, membership_of
 from tenancy.services.audit import record_audit
+from tenancy.services.merging import take_in_members
 
 from . import dnscheck, selectors
 from .exceptions import (
@@ -21,14 +26,18 @@ from .exceptions import (
     ClaimExpiredError,
     ClaimNotPendingError,
     ClaimNotVerifiedError,
+    DomainHeldError,
+    DomainInUseError,
+    DomainNotAddableError,
     ManagedTenantError,
     NoTenantError,
     RecordGoneError,
     RecordUncheckableError,
 )
 from .mail import absolute_url, mail_user
-from .models import DomainClaim
+from .models import DomainClaim, MergeNotice, TenantMerge
 from .selectors import tenant_admins
+from .signals import members_merged
 
 CLAIM_WINDOW = timedelta(hours=72)
 # A verified claim not used for a purchase within this expires: DNS access proven once is not
@@ -92,7 +101,11 @@ def _start_claim(*, user, tenant_id):
     try:
         with transaction.atomic():
             claim = DomainClaim.objects.create(
-                tenant=tenant, claimant=user, expires_at=now + CLAIM_WINDOW, next_check_at=now
+                tenant=tenant,
+                claimant=user,
+                domain=tenant.domain,
+                expires_at=now + CLAIM_WINDOW,
+                next_check_at=now,
             )
     except IntegrityError:
         # The same user's other request won the race (one open claim per claimant).
@@ -112,9 +125,9 @@ def _start_claim(*, user, tenant_id):
     return claim
 
 
-def _open_claim(*, tenant, claimant):
+def _open_claim(*, tenant, claimant, domain=None):
     return DomainClaim.objects.filter(
-        claimant=claimant, status__in=DomainClaim.OPEN_STATUSES
+        claimant=claimant, domain=domain or tenant.domain, status__in=DomainClaim.OPEN_STATUSES
     ).first()
 
 
@@ -166,7 +179,8 @@ def confirm_record_added(*, claim, user):
 
 
 def _manual_check(*, claim, user, reset_backoff):
-    if claim.claimant_id != user.pk:
+    # Any admin may check a domain being added (the views let only admins here).
+    if claim.claimant_id != user.pk and claim.purpose != DomainClaim.Purpose.ADD_DOMAIN:
         raise ClaimNotPendingError()
     now = timezone.now()
     changes = {"last_manual_check_at": now, "next_check_at": now + CHECK_LEASE}
@@ -222,10 +236,12 @@ def _record_check(*, claim_id, lookup):
             tenant=claim.tenant,
             actor=claim.claimant,
             action="domain_claim.verified",
-            target=claim.tenant.domain,
+            target=claim.record_name,
             before={"claim": claim.pk, "status": Status.PENDING},
             after={"claim": claim.pk, "status": claim.status, "checks": claim.attempts},
         )
+        if claim.purpose == DomainClaim.Purpose.ADD_DOMAIN:
+            return attach_domain(claim=claim)
         return claim
     if lookup.outcome == dnscheck.FOUND:
         claim.last_outcome = Outcome.MISMATCH
@@ -375,7 +391,8 @@ def use_claim(*, claim):
     claim.closed_at = now
     claim.save(update_fields=["status", "closed_at"])
     others = (
-        DomainClaim.objects.select_for_update()
+        selectors.upgrade_claims()
+        .select_for_update()
         .filter(status__in=DomainClaim.OPEN_STATUSES)
         .exclude(pk=claim.pk)
     )
@@ -387,7 +404,7 @@ def use_claim(*, claim):
         tenant=claim.tenant,
         actor=claim.claimant,
         action="domain_claim.used",
-        target=claim.tenant.domain,
+        target=claim.record_name,
         before={"claim": claim.pk, "status": Status.VERIFIED},
         after={
             "claim": claim.pk,
@@ -403,7 +420,11 @@ def _verify_domain(claim: DomainClaim) -> TenantDomain:
     """The claim's domain becomes a verified domain of its tenant, its record re-checked daily
     from now on (the record must stay)."""
     domain, _created = TenantDomain.objects.select_for_update().get_or_create(
-        domain=claim.record_name, defaults={"tenant": claim.tenant, "is_primary": True}
+        domain=claim.record_name,
+        defaults={
+            "tenant": claim.tenant,
+            "is_primary": claim.purpose == DomainClaim.Purpose.UPGRADE,
+        },
     )
     before = domain.status
     now = timezone.now()
@@ -592,7 +613,266 @@ def _tell_admins(domain: TenantDomain, template: str) -> None:
     context = {
         "domain": domain,
         "record_value": dnscheck.record_value(domain.token),
-        "link": absolute_url(reverse("portal:dashboard")),
+        "link": absolute_url(reverse("portal:domains")),
     }
     for admin in tenant_admins(domain.tenant):
         mail_user(admin, template, context)
+
+
+# More domains per tenant: an admin adds a domain and proves it; the unmanaged tenants there are
+# merged in.
+
+
+def mask_email(email: str) -> str:
+    """rob@contoso.com → r***@c***.com: enough to recognise, not to write to."""
+    local, _sep, domain = email.partition("@")
+    labels = domain.split(".")
+    return f"{local[:1]}***@{labels[0][:1]}***.{labels[-1]}"
+
+
+@in_tenant_scope
+@transaction.atomic
+def start_domain_claim(*, tenant: Tenant, admin: User, domain: str) -> DomainClaim:
+    """Start proving another domain of a managed tenant, for one of its admins; or return that
+    admin's claim of it in progress. When its record is found the domain is added, and the
+    unmanaged tenants there are merged in (`attach_domain`).
+
+    Raises DomainsError when the domain is not one to add: invalid, a personal mail provider's,
+    already the tenant's, or held by another managed organisation (its admin shown masked)."""
+    name = _domain_to_add(tenant=tenant, domain=domain)
+    # The same lock as the attach: no claim starts while a domain is being attached.
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    existing = _open_claim(tenant=tenant, claimant=admin, domain=name)
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    claim = DomainClaim.objects.create(
+        tenant=tenant,
+        claimant=admin,
+        domain=name,
+        purpose=DomainClaim.Purpose.ADD_DOMAIN,
+        expires_at=now + CLAIM_WINDOW,
+        next_check_at=now,
+    )
+    record_audit(
+        tenant=tenant,
+        actor=admin,
+        action="domain_claim.started",
+        target=name,
+        after={"claim": claim.pk, "purpose": claim.purpose, "status": claim.status},
+    )
+    _schedule_check(claim)
+    return claim
+
+
+def _domain_to_add(*, tenant: Tenant, domain: str) -> str:
+    try:
+        name = normalise_domain(domain)
+    except InvalidDomainError as error:
+        raise DomainNotAddableError(error.message) from error
+    if is_consumer_domain(name) or is_public_suffix(name):
+        raise DomainNotAddableError(
+            _("%(domain)s is not an organisation's domain: addresses there are anybody's.")
+            % {"domain": name}
+        )
+    held = covering_domain(name)
+    if held is not None and held.tenant_id == tenant.pk:
+        if held.domain == name:
+            raise DomainNotAddableError(
+                _("%(domain)s is already one of your domains.") % {"domain": name}
+            )
+        raise DomainNotAddableError(
+            _(
+                "%(domain)s is a subdomain of %(parent)s, which is yours: addresses there "
+                "belong to your organisation already."
+            )
+            % {"domain": name, "parent": held.domain}
+        )
+    _refuse_if_held_elsewhere(name, tenant)
+    return name
+
+
+def _managed_holder(name: str, tenant: Tenant) -> Tenant | None:
+    """Another managed tenant that holds `name` (or a proven parent of it), or None."""
+    held = covering_domain(name)
+    if held is not None and held.tenant_id != tenant.pk and held.tenant.is_managed:
+        return held.tenant
+    return None
+
+
+def _refuse_if_held_elsewhere(name: str, tenant: Tenant) -> None:
+    holder = _managed_holder(name, tenant)
+    if holder is not None:
+        admins = tenant_admins(holder)
+        raise DomainHeldError(name, mask_email(admins[0].email) if admins else "***")
+
+
+@in_scope_of("claim")
+@transaction.atomic
+def attach_domain(*, claim: DomainClaim) -> DomainClaim:
+    """An admin's claim of another domain was verified: the domain becomes a verified domain of
+    the tenant (re-checked daily), and every unmanaged tenant at it or at a subdomain is merged
+    in: its members join under the tenant's sign-up rule (free licences go to them, the others
+    wait for one or for approval), their meetings move, personal settings stay theirs, the old
+    tenant is closed and its members are mailed, once. A domain another managed organisation
+    holds by now is refused instead.
+
+    One transaction; the number of queries does not depend on the number of members. Returns
+    the claim, USED or REFUSED. Raises ClaimNotVerifiedError unless a verified ADD_DOMAIN claim."""
+    claim = (
+        DomainClaim.objects.select_for_update(of=("self",))
+        .select_related("tenant", "claimant")
+        .get(pk=claim.pk)
+    )
+    if not claim.is_verified or claim.purpose != DomainClaim.Purpose.ADD_DOMAIN:
+        raise ClaimNotVerifiedError()
+    tenant = Tenant.objects.select_for_update().get(pk=claim.tenant_id)
+    try:
+        _refuse_if_held_elsewhere(claim.domain, tenant)
+    except DomainHeldError as refusal:
+        return _refuse(claim, refusal)
+    sources = selectors.tenants_to_merge(domain=claim.domain, into=tenant)
+    merge = _merge(claim, tenant, sources) if sources else None
+    TenantDomain.objects.unscoped().filter(tenant__in=sources).delete()
+    domain = _verify_domain(claim)
+    claim.status = Status.USED
+    claim.closed_at = timezone.now()
+    claim.save(update_fields=["status", "closed_at"])
+    record_audit(
+        tenant=tenant,
+        actor=claim.claimant,
+        action="domain.added",
+        target=domain.domain,
+        after={
+            "claim": claim.pk,
+            "merged": merge.merged_domains if merge else [],
+            "joined": merge.joined if merge else 0,
+            "waiting_for_approval": merge.waiting_for_approval if merge else 0,
+            "licensed": merge.licensed if merge else 0,
+        },
+    )
+    return claim
+
+
+def _refuse(claim: DomainClaim, refusal: DomainHeldError) -> DomainClaim:
+    claim.status = Status.REFUSED
+    claim.closed_at = timezone.now()
+    claim.last_error = str(refusal.message)
+    claim.save(update_fields=["status", "closed_at", "last_error"])
+    record_audit(
+        tenant=claim.tenant,
+        actor=claim.claimant,
+        action="domain.refused",
+        target=claim.domain,
+        after={"claim": claim.pk, "held_by": refusal.masked_admin},
+    )
+    return claim
+
+
+def _merge(claim: DomainClaim, tenant: Tenant, sources: list[Tenant]) -> TenantMerge:
+    source_ids = [source.pk for source in sources]
+    merge = TenantMerge.objects.create(
+        tenant=tenant,
+        claim=claim,
+        domain=claim.domain,
+        merged_domains=[source.domain for source in sources],
+    )
+    # Who was there, before they move: each gets one notice (joined, unless told otherwise).
+    members = Membership.objects.unscoped().filter(tenant_id__in=source_ids).values("user_id")
+    selected, params = members.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {MergeNotice._meta.db_table} (merge_id, user_id, outcome) "  # noqa: S608 (table name from model metadata)
+            f"SELECT %s, user_id, %s FROM ({selected}) AS members",
+            [merge.pk, MergeNotice.Outcome.JOINED, *params],
+        )
+    counts = take_in_members(target=tenant, source_ids=source_ids)
+    notices = MergeNotice.objects.filter(merge=merge)
+    notices.exclude(
+        user_id__in=Membership.objects.unscoped().filter(tenant=tenant).values("user_id")
+    ).update(outcome=MergeNotice.Outcome.WAITING)
+    move_meetings(source_ids=source_ids, target=tenant)
+    joined = notices.filter(outcome=MergeNotice.Outcome.JOINED).values("user_id")
+    given = members_merged.send(sender=TenantMerge, tenant=tenant, user_ids=joined)
+    merge.joined, merge.waiting_for_approval = counts["joined"], counts["waiting"]
+    merge.licensed = sum(count for _receiver, count in given if isinstance(count, int))
+    merge.save(update_fields=["joined", "waiting_for_approval", "licensed"])
+    for source in sources:
+        record_audit(
+            tenant=source,
+            actor=claim.claimant,
+            action="tenant.merged",
+            target=source.domain,
+            before={"state": source.state},
+            after={"state": Tenant.State.CLOSED, "merged_into": tenant.domain},
+        )
+    merge_id = merge.pk
+    transaction.on_commit(lambda: _queue_merge_notices(merge_id))
+    return merge
+
+
+def _queue_merge_notices(merge_id: int) -> None:
+    # Imported here because the tasks module imports this one.
+    from core.tasks import enqueue
+
+    from .tasks import send_merge_notices
+
+    enqueue(send_merge_notices, merge_id)
+
+
+def send_merge_notice_batch(*, merge_id: int, batch_size: int) -> int:
+    """Mail up to `batch_size` people of a merge who were not told yet, each in their language;
+    returns how many remain. Each mail is sent and marked in one transaction holding its row
+    lock (skipped by a concurrent sender), as announcements are."""
+    merge = TenantMerge.objects.unscoped().select_related("tenant").get(pk=merge_id)
+    with tenant_scope(merge.tenant_id):
+        for _index in range(batch_size):
+            with transaction.atomic():
+                notice = (
+                    MergeNotice.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(merge=merge, sent_at__isnull=True)
+                    .select_related("user")
+                    .order_by("pk")
+                    .first()
+                )
+                if notice is None:
+                    break
+                mail_user(
+                    notice.user,
+                    "domains/email/merged",
+                    {
+                        "merge": merge,
+                        "notice": notice,
+                        "link": absolute_url(reverse("tenancy:home")),
+                    },
+                )
+                notice.sent_at = timezone.now()
+                notice.save(update_fields=["sent_at"])
+        remaining = merge.notices.filter(sent_at__isnull=True).count()
+        if remaining == 0 and merge.notices_finished_at is None:
+            TenantMerge.objects.filter(pk=merge.pk).update(notices_finished_at=timezone.now())
+    return remaining
+
+
+@in_tenant_scope
+@transaction.atomic
+def remove_domain(*, tenant: Tenant, actor: User, domain_id: int) -> None:
+    """Take a domain off the tenant: addresses there are nobody's again (a sign-up there starts
+    a new organisation). Refused for the primary domain, and while any member's address is at
+    the domain or one of its subdomains."""
+    domain = TenantDomain.objects.select_for_update().get(pk=domain_id)
+    if domain.is_primary:
+        raise DomainNotAddableError(
+            _("%(domain)s is your primary domain: it cannot be removed.")
+            % {"domain": domain.domain}
+        )
+    at_domain = Q(user__email__iendswith=f"@{domain.domain}")
+    at_subdomain = Q(user__email__iendswith=f".{domain.domain}")
+    users = Membership.objects.filter(at_domain | at_subdomain).count()
+    if users:
+        raise DomainInUseError(domain.domain, users)
+    before = {"status": domain.status, "primary": domain.is_primary}
+    domain.delete()
+    record_audit(
+        tenant=tenant, actor=actor, action="domain.removed", target=domain.domain, before=before
+    )

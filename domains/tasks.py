@@ -12,6 +12,9 @@ from . import selectors, services
 # A claim is re-queued by the beat job only once it is this late: its own message (sent when the
 # previous check was recorded) normally arrives first.
 REQUEUE_GRACE = timedelta(seconds=60)
+MERGE_NOTICE_BATCH = 200
+# A merge's notices are re-queued by the beat job only when nothing was mailed for this long.
+NOTICES_REQUEUE_GRACE = timedelta(minutes=2)
 
 
 @shared_task(name="domains.check_claim", acks_late=True, ignore_result=True)
@@ -53,3 +56,21 @@ def queue_domain_checks():
     for domain_id, when in due:
         enqueue(check_domain_task, domain_id, eta=when)
     return len(due)
+
+
+@shared_task(name="domains.send_merge_notices", acks_late=True, ignore_result=True)
+def send_merge_notices(merge_id):
+    """Tell one batch of a merge's people, then queue the next batch."""
+    remaining = services.send_merge_notice_batch(merge_id=merge_id, batch_size=MERGE_NOTICE_BATCH)
+    if remaining:
+        enqueue(send_merge_notices, merge_id)
+    return remaining
+
+
+@shared_task(name="domains.requeue_merge_notices", acks_late=True, ignore_result=True)
+def requeue_merge_notices():
+    """Beat job: a merge whose notices stalled (broker down, worker gone) goes on."""
+    stalled = selectors.unfinished_merge_ids(quiet_since=timezone.now() - NOTICES_REQUEUE_GRACE)
+    for merge_id in stalled:
+        enqueue(send_merge_notices, merge_id)
+    return len(stalled)

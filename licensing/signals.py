@@ -4,9 +4,11 @@ from contextlib import suppress
 
 from django.dispatch import receiver
 
+from domains.signals import members_merged
 from tenancy.signals import member_joined, member_removed
 
 from .exceptions import LicensingError
+from .seats import licence_newcomers
 from .selectors import licence_holder_ids
 from .services import assign_licence, unassign_licence
 
@@ -22,3 +24,8 @@ def give_a_free_licence(sender, tenant, user, actor, **kwargs):
 def free_their_licence(sender, tenant, user, actor, **kwargs):
     if user.pk in licence_holder_ids(tenant, [user.pk]):
         unassign_licence(tenant=tenant, actor=actor, user=user)
+
+
+@receiver(members_merged)
+def licence_merged_members(sender, tenant, user_ids, **kwargs):
+    return licence_newcomers(tenant=tenant, user_ids=user_ids)

@@ -277,3 +277,17 @@ def set_licensed_cap(*, user, cap):
     meetings they organise follows. Personal settings are untouched."""
     MeetingSettings.objects.get_or_create(user=user)
     MeetingSettings.objects.filter(user=user).update(licensed_cap=cap)
+
+
+@transaction.atomic
+def move_meetings(*, source_ids, target):
+    """The meetings of tenants merged into `target` are its meetings now, under its policy
+    (one statement whatever their number). Returns how many moved."""
+    return Meeting.objects.unscoped().filter(tenant_id__in=source_ids).update(tenant=target)
+
+
+@transaction.atomic
+def set_licensed_caps(*, user_ids, cap):
+    """Members given a licence in bulk (`user_ids`, a query): the cap of the meetings they
+    organise follows (one statement). Personal settings are untouched."""
+    return MeetingSettings.objects.filter(user_id__in=user_ids).update(licensed_cap=cap)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import activity, billing, dashboard, people, rules
+from .views import activity, billing, dashboard, domains, people, rules
 
 app_name = "portal"
 
@@ -20,4 +20,10 @@ urlpatterns = [
     path("announcements/new/", activity.announce, name="announce"),
     path("announcements/<int:pk>/", activity.announcement, name="announcement"),
     path("audit/", activity.audit, name="audit"),
+    path("domains/", domains.domains, name="domains"),
+    path("domains/add/", domains.add_domain, name="add_domain"),
+    path("domains/<int:pk>/remove/", domains.remove_domain, name="remove_domain"),
+    path("domains/proofs/<int:pk>/", domains.domain_claim, name="domain_claim"),
+    path("domains/proofs/<int:pk>/status/", domains.domain_claim_status, name="claim_status"),
+    path("domains/proofs/<int:pk>/check/", domains.check_domain_claim, name="check_claim"),
 ]

@@ -61,6 +61,12 @@ def domain_of_email(email):
 SECOND_LEVEL_LABELS = frozenset({"co", "com", "net", "org", "ne", "or", "ac"})
 
 
+def is_public_suffix(domain):
+    """co.uk, com.br: a suffix under which names are sold, nobody's own domain."""
+    labels = domain.split(".")
+    return len(labels) == 2 and labels[0] in SECOND_LEVEL_LABELS
+
+
 def is_consumer_domain(domain):
     """True for public mail providers (gmail.com, orange.fr, …), where no tenant can exist."""
     if domain in consumer_domains():

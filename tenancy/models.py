@@ -61,18 +61,22 @@ class User(AbstractUser):
 
 
 class Tenant(models.Model):
-    """Everybody whose verified address ends in `domain`: one organisation."""
+    """Everybody whose verified address is at one of its domains (TenantDomain): one
+    organisation. `domain` is its primary domain; a tenant merged into another is closed."""
 
     class State(models.TextChoices):
         UNMANAGED = "unmanaged", _("Free (unmanaged)")
         MANAGED = "managed", _("Managed")
+        CLOSED = "closed", _("Closed (merged into another organisation)")
 
     class SignupMode(models.TextChoices):
         LICENCE_IF_FREE = "licence_if_free", _("Join, and get a licence when one is free")
         APPROVAL = "approval", _("Wait for an admin's approval")
         REFUSED = "refused", _("Refused: only the admins add people")
 
-    domain = models.CharField(_("domain"), max_length=253, unique=True)
+    # The primary domain. Not unique: a closed tenant keeps the domain it had, which another
+    # tenant may hold now (TenantDomain.domain is the unique key).
+    domain = models.CharField(_("domain"), max_length=253, db_index=True)
     state = models.CharField(
         _("state"), max_length=16, choices=State.choices, default=State.UNMANAGED
     )
@@ -84,6 +88,10 @@ class Tenant(models.Model):
         default=SignupMode.LICENCE_IF_FREE,
     )
     created_at = models.DateTimeField(default=timezone.now)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

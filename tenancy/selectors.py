@@ -9,6 +9,7 @@ from .models import (
     Announcement,
     AnnouncementDelivery,
     AuditEvent,
+    JoinRequest,
     Membership,
     Tenant,
     TenantDomain,
@@ -194,3 +195,15 @@ def unfinished_announcement_ids(*, quiet_since):
         .exclude(pk__in=busy)
         .values_list("pk", flat=True)
     )
+
+
+@in_tenant_scope
+def member_ids_among(tenant, user_ids):
+    """Which of `user_ids` (a list or a query) are members of the tenant."""
+    return set(Membership.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
+
+
+@in_tenant_scope
+def waiting_for_approval_among(tenant, user_ids):
+    """Which of `user_ids` (a list or a query) wait for the tenant's admins to let them in."""
+    return JoinRequest.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True)

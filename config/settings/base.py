@@ -181,6 +181,8 @@ CELERY_BEAT_SCHEDULE = {
     # The daily re-check of verified domains: each minute queues the checks of the next minute,
     # each at its own time of day (docs/PERFORMANCE.md, "Daily re-verification").
     "domains-queue-domain-checks": {"task": "domains.queue_domain_checks", "schedule": 60.0},
+    # People of a merged organisation whose notice was never queued are told all the same.
+    "domains-requeue-merge-notices": {"task": "domains.requeue_merge_notices", "schedule": 60.0},
     # The same for announcements whose next batch was never queued.
     "tenancy-requeue-unfinished-announcements": {
         "task": "tenancy.requeue_unfinished_announcements",

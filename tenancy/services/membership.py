@@ -19,7 +19,7 @@ from core.scoping import in_tenant_scope, tenant_scope
 from ..email_domains import is_consumer_domain, normalise_domain
 from ..exceptions import InvalidDomainError, TenancyError
 from ..models import JoinRequest, Membership, Removal, Tenant, TenantDomain, User
-from ..selectors import covering_domain, member_count_key, membership_of
+from ..selectors import covering_domain, member_count_key, membership_of, tenant_for_domain
 from ..signals import member_joined, member_removed
 from .audit import record_audit
 
@@ -163,7 +163,7 @@ def remove_member(*, tenant: Tenant, actor: User, user: User) -> None:
 @in_tenant_scope
 @transaction.atomic
 def invite_member(*, tenant: Tenant, actor: User, email: str, name: str, base_url: str) -> User:
-    """Add a person by their address at the tenant's domain; they get an invitation to set a
+    """Add a person by their address at one of the tenant's domains; they get an invitation to set a
     password, and a licence when one is free (`member_joined`). Returns the new member."""
     email = (email or "").strip().lower()
     try:
@@ -171,10 +171,11 @@ def invite_member(*, tenant: Tenant, actor: User, email: str, name: str, base_ur
         domain = normalise_domain(email.rpartition("@")[2])
     except (ValidationError, InvalidDomainError) as error:
         raise TenancyError(_("Enter a valid e-mail address.")) from error
-    if domain != tenant.domain:
+    if tenant_for_domain(domain) != tenant:
+        domains = TenantDomain.objects.values_list("domain", flat=True)
         raise TenancyError(
             _("Only addresses at %(domain)s can join your organisation.")
-            % {"domain": tenant.domain}
+            % {"domain": ", ".join(domains)}
         )
     user = User.objects.filter(email__iexact=email).first()
     if user is not None and membership_of(user) is not None:

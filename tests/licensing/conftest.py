@@ -21,6 +21,7 @@ def verified_claim(user):
     claim = DomainClaim.objects.unscoped().create(
         tenant=user.membership.tenant,
         claimant=user,
+        domain=user.membership.tenant.domain,
         status=DomainClaim.Status.VERIFIED,
         verified_at=now,
         expires_at=now + VERIFIED_WINDOW,

@@ -144,7 +144,7 @@ def test_status_says_when_the_resolver_was_asked_instead(rob_client, rob, dns):
     rob_client.post(reverse("wizard:claim"))
     rob_client.post(reverse("wizard:check_now"))
     page = text(rob_client.get(reverse("wizard:domain_status")))
-    assert "None of the domain's own DNS servers answered" in page
+    assert "We could not find the domain's own DNS servers" in page
     assert f'<tr data-server="{dns.address}" data-answer="not_there">' in page
     assert "Our DNS resolver" in page
 
