@@ -15,7 +15,7 @@ from core.scoping import in_scope_of, in_tenant_scope, tenant_scope
 from meetings.services import move_meetings
 from tenancy.email_domains import is_consumer_domain, is_public_suffix, normalise_domain
 from tenancy.exceptions import InvalidDomainError
-from tenancy.models import Membership, Tenant, TenantDomain, User
+from tenancy.models import JoinRequest, Membership, Tenant, TenantDomain, User
 from tenancy.selectors import covering_domain, membership_of
 from tenancy.services.audit import record_audit
 from tenancy.services.merging import take_in_members
@@ -788,9 +788,8 @@ def _merge(claim: DomainClaim, tenant: Tenant, sources: list[Tenant]) -> TenantM
         )
     counts = take_in_members(target=tenant, source_ids=source_ids)
     notices = MergeNotice.objects.filter(merge=merge)
-    notices.exclude(
-        user_id__in=Membership.objects.unscoped().filter(tenant=tenant).values("user_id")
-    ).update(outcome=MergeNotice.Outcome.WAITING)
+    waiting = JoinRequest.objects.unscoped().filter(tenant=tenant).values("user_id")
+    notices.filter(user_id__in=waiting).update(outcome=MergeNotice.Outcome.WAITING)
     move_meetings(source_ids=source_ids, target=tenant)
     joined = notices.filter(outcome=MergeNotice.Outcome.JOINED).values("user_id")
     given = members_merged.send(sender=TenantMerge, tenant=tenant, user_ids=joined)

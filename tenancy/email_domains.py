@@ -1,4 +1,5 @@
-"""Normalising e-mail domains into tenant keys, and telling work domains from consumer ones."""
+"""Normalising e-mail domains, and telling work domains from consumer ones. Which tenant a domain
+belongs to is `tenancy.selectors.tenant_for_domain`'s answer alone."""
 
 import ipaddress
 from functools import cache
@@ -20,7 +21,7 @@ def consumer_domains():
 
 
 def normalise_domain(domain):
-    """Lower case, no trailing dot, IDN to punycode: the key of a tenant.
+    """Lower case, no trailing dot, IDN to punycode: how a domain is stored and looked up.
 
     Raises InvalidDomainError for anything that is not a DNS name, IP literals included.
     """
@@ -82,7 +83,7 @@ def is_consumer_domain(domain):
 
 
 def work_domain_of_email(email):
-    """The tenant key of a work address; refuses consumer and IP-literal domains."""
+    """The normalised domain of a work address; refuses consumer and IP-literal domains."""
     domain = domain_of_email(email)
     if is_consumer_domain(domain):
         raise ConsumerDomainError(
