@@ -61,6 +61,9 @@ def _name(domain):
     return domain.strip().rstrip(".").lower()
 
 
+ATTEMPTS_AT_A_FREE_PORT = 5
+
+
 class _LoopbackServer:
     """A dnslib server on `host:port` (port 0: a free one), UDP and TCP in background threads,
     answering with `self.answer(request)`. It logs who asked what; `silent` servers receive
@@ -132,14 +135,30 @@ class _LoopbackServer:
                 return owner.answer(request)
 
         logger = DNSLogger(log="-request,-reply,-truncated,-recv,-send,-data", prefix=False)
-        udp = DNSServer(
-            Resolver(), address=self.host, port=self.port, logger=logger, handler=Handler
-        )
-        # The UDP socket picked the free port; TCP (for truncated answers) takes the same one.
-        self.port = udp.server.server_address[1]
-        tcp = DNSServer(
-            Resolver(), address=self.host, port=self.port, tcp=True, logger=logger, handler=Handler
-        )
+        chosen = self.port
+        attempts = ATTEMPTS_AT_A_FREE_PORT if chosen == 0 else 1
+        for attempt in range(1, attempts + 1):
+            udp = DNSServer(
+                Resolver(), address=self.host, port=chosen, logger=logger, handler=Handler
+            )
+            # The UDP socket picked a free port; TCP (for truncated answers) takes the same one,
+            # unless another process holds it over TCP: then pick another.
+            self.port = udp.server.server_address[1]
+            try:
+                tcp = DNSServer(
+                    Resolver(),
+                    address=self.host,
+                    port=self.port,
+                    tcp=True,
+                    logger=logger,
+                    handler=Handler,
+                )
+            except OSError:
+                udp.server.server_close()
+                if attempt == attempts:
+                    raise
+                continue
+            break
         self._servers = [udp, tcp]
         for server in self._servers:
             server.start_thread()
