@@ -1,4 +1,6 @@
-from django.db.models import Q
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
 
 from core.scoping import in_tenant_scope, tenant_scope
 from tenancy.models import Membership, Tenant, TenantDomain
@@ -7,7 +9,7 @@ from .dnscheck import token_in
 from .models import DomainClaim, MergeNotice, TenantMerge
 
 
-def upgrade_claims():
+def upgrade_claims() -> QuerySet[DomainClaim]:
     """Claims of the tenant in scope made to buy (of its primary domain)."""
     return DomainClaim.objects.filter(purpose=DomainClaim.Purpose.UPGRADE)
 
@@ -84,7 +86,7 @@ def seen_records_explained(claim):
     return explained
 
 
-def claims_expiring(*, now, within):
+def claims_expiring(*, now: datetime, within: timedelta) -> list[int]:
     """Open claims whose window ends `within` from `now` and whose claimant was not told yet (a
     beat sweep over every tenant)."""
     return list(
@@ -99,7 +101,7 @@ def claims_expiring(*, now, within):
     )
 
 
-def unused_claims_past_their_window(*, now):
+def unused_claims_past_their_window(*, now: datetime) -> list[DomainClaim]:
     """Verified claims whose 7 days to buy are over (a beat sweep over every tenant)."""
     return list(
         DomainClaim.objects.unscoped().filter(
@@ -108,7 +110,7 @@ def unused_claims_past_their_window(*, now):
     )
 
 
-def checked_domains(domains):
+def checked_domains(domains: QuerySet[TenantDomain]) -> QuerySet[TenantDomain]:
     """Of `domains`, those the daily re-check covers: proven domains (and their code known) of
     managed tenants."""
     return domains.filter(
@@ -117,7 +119,9 @@ def checked_domains(domains):
     ).exclude(token="")
 
 
-def domains_due(*, before, queued_before, limit=5000):
+def domains_due(
+    *, before: datetime, queued_before: datetime, limit: int = 5000
+) -> list[tuple[int, datetime]]:
     """[(id, next check)] of the domains whose re-check falls before `before` and that are not
     queued since `queued_before` (a beat sweep over every tenant), soonest first. `limit` caps
     one run after an outage: the rest follow a minute later."""
@@ -131,7 +135,7 @@ def domains_due(*, before, queued_before, limit=5000):
 
 
 @in_tenant_scope
-def domains_needing_attention(tenant):
+def domains_needing_attention(tenant: Tenant) -> list[TenantDomain]:
     """The tenant's domains whose record is missing (in grace) or that are suspended, for the
     admin centre's banner."""
     return list(
@@ -141,7 +145,7 @@ def domains_needing_attention(tenant):
     )
 
 
-def tenants_to_merge(*, domain, into):
+def tenants_to_merge(*, domain: str, into: Tenant) -> list[Tenant]:
     """The unmanaged tenants holding `domain` or one of its subdomains, other than `into`,
     locked (a search across tenants by nature). A managed tenant keeps its own subdomain."""
     held = (
@@ -158,13 +162,13 @@ def tenants_to_merge(*, domain, into):
 
 
 @in_tenant_scope
-def domains_of(tenant):
+def domains_of(tenant: Tenant) -> list[TenantDomain]:
     """The tenant's domains, the primary one first."""
     return list(TenantDomain.objects.all())
 
 
 @in_tenant_scope
-def domain_claims_of(tenant, *, closed_since):
+def domain_claims_of(tenant: Tenant, *, closed_since: datetime) -> list[DomainClaim]:
     """The tenant's claims of domains to add: those in progress, and those closed since
     `closed_since` (used, refused or expired), newest first, with their claimant."""
     return list(
@@ -175,7 +179,7 @@ def domain_claims_of(tenant, *, closed_since):
 
 
 @in_tenant_scope
-def domain_claim(tenant, pk):
+def domain_claim(tenant: Tenant, pk: int) -> DomainClaim:
     """One of the tenant's claims of a domain to add (DoesNotExist for any other)."""
     return (
         DomainClaim.objects.filter(purpose=DomainClaim.Purpose.ADD_DOMAIN)
@@ -185,17 +189,17 @@ def domain_claim(tenant, pk):
 
 
 @in_tenant_scope
-def recent_merges(tenant, *, limit=3):
+def recent_merges(tenant: Tenant, *, limit: int = 3) -> list[TenantMerge]:
     """The tenant's latest merges, newest first."""
     return list(TenantMerge.objects.all()[:limit])
 
 
-def merged_people(merge):
+def merged_people(merge: TenantMerge) -> QuerySet:
     """The ids of the people a merge brought (a query)."""
     return MergeNotice.objects.filter(merge=merge).values("user_id")
 
 
-def merged_people_listed(merge, *, limit):
+def merged_people_listed(merge: TenantMerge, *, limit: int) -> list[MergeNotice]:
     """The first people of a merge, by name, with their users."""
     return list(
         MergeNotice.objects.filter(merge=merge)
@@ -204,7 +208,7 @@ def merged_people_listed(merge, *, limit):
     )
 
 
-def unfinished_merge_ids(*, quiet_since):
+def unfinished_merge_ids(*, quiet_since: datetime) -> list[int]:
     """Merges with people left to tell and no mail sent since `quiet_since` (a beat sweep over
     every tenant)."""
     busy = MergeNotice.objects.filter(sent_at__gte=quiet_since).values("merge_id")

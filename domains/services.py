@@ -1,4 +1,5 @@
-"""Writes of domain claims: each function is one business action, raising DomainsError."""
+"""Writes of domains, each function one business action raising DomainsError: claims and their
+DNS checks, the daily re-checks of verified domains, adding domains and merging tenants."""
 
 import math
 import random

@@ -33,7 +33,7 @@ def requeue_due_claims():
 
 
 @shared_task(name="domains.sweep_claims", acks_late=True, ignore_result=True)
-def sweep_claims():
+def sweep_claims() -> dict[str, int]:
     """Beat job: tell claimants whose claim expires within a day; expire verified claims not
     used for a purchase within 7 days."""
     return {
@@ -43,13 +43,13 @@ def sweep_claims():
 
 
 @shared_task(name="domains.check_domain", acks_late=True, ignore_result=True)
-def check_domain_task(domain_id):
+def check_domain_task(domain_id: int) -> None:
     """The daily re-check of one verified domain, if it is due."""
     services.check_domain(domain_id=domain_id)
 
 
 @shared_task(name="domains.queue_domain_checks", acks_late=True, ignore_result=True)
-def queue_domain_checks():
+def queue_domain_checks() -> int:
     """Beat job, every minute: queue each re-check due before the next run at its own time,
     so the day's checks reach the worker one by one, never in a burst."""
     due = services.take_due_domain_checks()
@@ -59,7 +59,7 @@ def queue_domain_checks():
 
 
 @shared_task(name="domains.send_merge_notices", acks_late=True, ignore_result=True)
-def send_merge_notices(merge_id):
+def send_merge_notices(merge_id: int) -> int:
     """Tell one batch of a merge's people, then queue the next batch."""
     remaining = services.send_merge_notice_batch(merge_id=merge_id, batch_size=MERGE_NOTICE_BATCH)
     if remaining:
@@ -68,7 +68,7 @@ def send_merge_notices(merge_id):
 
 
 @shared_task(name="domains.requeue_merge_notices", acks_late=True, ignore_result=True)
-def requeue_merge_notices():
+def requeue_merge_notices() -> int:
     """Beat job: a merge whose notices stalled (broker down, worker gone) goes on."""
     stalled = selectors.unfinished_merge_ids(quiet_since=timezone.now() - NOTICES_REQUEUE_GRACE)
     for merge_id in stalled:

@@ -3,13 +3,13 @@ whatever their number, and the list of those still waiting for one. Kept apart f
 services.py and selectors.py, which change with the purchase."""
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from core.counts import forget_count
 from core.scoping import in_tenant_scope
 from meetings.services import set_licensed_caps
-from tenancy.models import Membership
+from tenancy.models import Membership, Tenant
 from tenancy.services.audit import record_audit
 
 from .models import Licence, Subscription
@@ -18,7 +18,7 @@ from .selectors import assigned_count_key, live_subscription
 
 @in_tenant_scope
 @transaction.atomic
-def licence_newcomers(*, tenant, user_ids) -> int:
+def licence_newcomers(*, tenant: Tenant, user_ids: QuerySet) -> int:
     """Give the free licences of the tenant's live subscription to the members among `user_ids`
     (a query) who hold none, longest-standing members first; the others wait for a licence
     (the admin can buy more). Returns how many got one."""
@@ -61,7 +61,7 @@ def licence_newcomers(*, tenant, user_ids) -> int:
 
 
 @in_tenant_scope
-def waiting_for_a_licence(tenant, user_ids):
+def waiting_for_a_licence(tenant: Tenant, user_ids: QuerySet) -> QuerySet[Membership]:
     """The memberships among `user_ids` (a query) that hold no licence of the tenant's live
     subscription, longest-standing first, with their users."""
     waiting = Membership.objects.filter(user_id__in=user_ids).select_related("user")
@@ -71,7 +71,9 @@ def waiting_for_a_licence(tenant, user_ids):
     return waiting.order_by("joined_at", "user_id")
 
 
-def _without_a_licence(memberships, subscription):
+def _without_a_licence(
+    memberships: QuerySet[Membership], subscription: Subscription
+) -> QuerySet[Membership]:
     # NOT EXISTS, an anti-join: NOT IN over 100,000 licences is planned as a nested loop.
     held = Licence.objects.filter(subscription=subscription, user_id=OuterRef("user_id"))
     return memberships.exclude(Exists(held))

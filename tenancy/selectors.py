@@ -1,6 +1,7 @@
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from core.counts import kept_count
 from core.scoping import in_tenant_scope
@@ -198,12 +199,12 @@ def unfinished_announcement_ids(*, quiet_since):
 
 
 @in_tenant_scope
-def member_ids_among(tenant, user_ids):
+def member_ids_among(tenant: Tenant, user_ids: Iterable[int] | QuerySet) -> set[int]:
     """Which of `user_ids` (a list or a query) are members of the tenant."""
     return set(Membership.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
 
 
 @in_tenant_scope
-def waiting_for_approval_among(tenant, user_ids):
+def waiting_for_approval_among(tenant: Tenant, user_ids: Iterable[int] | QuerySet) -> QuerySet:
     """Which of `user_ids` (a list or a query) wait for the tenant's admins to let them in."""
     return JoinRequest.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True)

@@ -2,10 +2,11 @@
 first), its proof's live status, removing one, and who came with a merged organisation."""
 
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,10 +17,11 @@ from domains import selectors as domain_selectors
 from domains import services as domain_services
 from domains.dnscheck import record_value
 from domains.exceptions import DomainsError
-from domains.models import DomainClaim
+from domains.models import DomainClaim, TenantMerge
 from licensing.seats import waiting_for_a_licence
 from licensing.selectors import licence_holder_ids
 from portal.access import admin_required
+from tenancy.models import Tenant
 from tenancy.selectors import member_ids_among, waiting_for_approval_among
 
 # Claims that ended (added, refused, expired) stay listed this long.
@@ -37,11 +39,11 @@ class DomainForm(forms.Form):
 
 @admin_required
 @require_GET
-def domains(request):
+def domains(request: HttpRequest) -> HttpResponse:
     return _domains_page(request, DomainForm())
 
 
-def _domains_page(request, form, status=200):
+def _domains_page(request: HttpRequest, form: DomainForm, status: int = 200) -> HttpResponse:
     tenant = request.tenant
     context = {
         "portal_section": "domains",
@@ -60,7 +62,7 @@ def _domains_page(request, form, status=200):
     return render(request, "portal/domains.html", context, status=status)
 
 
-def _merge_summary(tenant, merge):
+def _merge_summary(tenant: Tenant, merge: TenantMerge) -> dict[str, Any]:
     """A merged organisation's people: the first by name with where each stands, and the counts
     of those who wait for a licence or for approval."""
     people = domain_selectors.merged_people(merge)
@@ -91,7 +93,7 @@ def _merge_summary(tenant, merge):
 
 @admin_required
 @require_POST
-def add_domain(request):
+def add_domain(request: HttpRequest) -> HttpResponse:
     form = DomainForm(request.POST)
     if not form.is_valid():
         return _domains_page(request, form, status=400)
@@ -105,14 +107,14 @@ def add_domain(request):
     return redirect("portal:domain_claim", pk=claim.pk)
 
 
-def _claim(request, pk):
+def _claim(request: HttpRequest, pk: int) -> DomainClaim:
     try:
         return domain_selectors.domain_claim(request.tenant, pk)
     except DomainClaim.DoesNotExist as missing:
         raise Http404(_("No such domain being added.")) from missing
 
 
-def _claim_context(request, claim, **extra):
+def _claim_context(request: HttpRequest, claim: DomainClaim, **extra: Any) -> dict[str, Any]:
     merge = getattr(claim, "merge", None) if claim.status == DomainClaim.Status.USED else None
     return {
         "portal_section": "domains",
@@ -125,7 +127,7 @@ def _claim_context(request, claim, **extra):
 
 @admin_required
 @require_GET
-def domain_claim(request, pk):
+def domain_claim(request: HttpRequest, pk: int) -> HttpResponse:
     """The record to publish for a domain being added, and its proof's live status."""
     claim = _claim(request, pk)
     return render(request, "portal/domain_claim.html", _claim_context(request, claim))
@@ -133,7 +135,7 @@ def domain_claim(request, pk):
 
 @admin_required
 @require_GET
-def domain_claim_status(request, pk):
+def domain_claim_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The status part alone, polled by the page while the proof is pending."""
     claim = _claim(request, pk)
     return render(request, "portal/_domain_claim_status.html", _claim_context(request, claim))
@@ -141,7 +143,7 @@ def domain_claim_status(request, pk):
 
 @admin_required
 @require_POST
-def check_domain_claim(request, pk):
+def check_domain_claim(request: HttpRequest, pk: int) -> HttpResponse:
     """ "I've added the record": check at once, and quickly again after."""
     claim = _claim(request, pk)
     notice = None
@@ -159,7 +161,7 @@ def check_domain_claim(request, pk):
 
 @admin_required
 @require_POST
-def remove_domain(request, pk):
+def remove_domain(request: HttpRequest, pk: int) -> HttpResponse:
     domain = next((d for d in domain_selectors.domains_of(request.tenant) if d.pk == pk), None)
     if domain is None:
         raise Http404(_("No such domain in your organisation."))
