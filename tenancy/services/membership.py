@@ -22,6 +22,7 @@ from ..models import JoinRequest, Membership, Removal, Tenant, User
 from ..selectors import account_at, member_count_key, membership_of
 from ..signals import member_joined, member_removed
 from .audit import record_audit
+from .rules import change_tenant_rule
 from .security import end_sessions
 
 
@@ -272,18 +273,10 @@ def set_signup_mode(*, tenant: Tenant, actor: User, mode: str) -> Tenant:
     """What happens to new sign-ups at the domain: join (licence if free), approval, refused."""
     if mode not in Tenant.SignupMode.values:
         raise TenancyError(_("Choose one of the sign-up rules offered."))
-    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
-    before = tenant.signup_mode
-    if before == mode:
-        return tenant
-    tenant.signup_mode = mode
-    tenant.save(update_fields=["signup_mode"])
-    record_audit(
+    return change_tenant_rule(
         tenant=tenant,
         actor=actor,
+        field="signup_mode",
+        value=mode,
         action="tenant.signup_mode_changed",
-        target=tenant.domain,
-        before={"signup_mode": before},
-        after={"signup_mode": mode},
     )
-    return tenant

@@ -12,6 +12,7 @@ from core.scoping import in_tenant_scope
 from ..models import Tenant, User
 from ..selectors import tenant_of
 from .audit import record_audit
+from .rules import change_tenant_rule
 
 
 @in_tenant_scope
@@ -19,21 +20,13 @@ from .audit import record_audit
 def set_two_factor_required(*, tenant: Tenant, actor: User, required: bool) -> Tenant:
     """Whether every member, not only the admins, must sign in with a second factor. Members
     without one are sent to set one up at their next page (TwoFactorPolicyMiddleware)."""
-    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
-    before = tenant.two_factor_required
-    if before == required:
-        return tenant
-    tenant.two_factor_required = required
-    tenant.save(update_fields=["two_factor_required"])
-    record_audit(
+    return change_tenant_rule(
         tenant=tenant,
         actor=actor,
+        field="two_factor_required",
+        value=required,
         action="tenant.two_factor_rule_changed",
-        target=tenant.domain,
-        before={"two_factor_required": before},
-        after={"two_factor_required": required},
     )
-    return tenant
 
 
 @transaction.atomic
