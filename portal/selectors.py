@@ -19,12 +19,16 @@ def dashboard_summary(tenant: Tenant) -> dict[str, Any]:
     domain confirmation that made the tenant managed, the provisioned people waiting for a
     licence, and the latest audit events."""
     subscription = live_subscription(tenant)
-    plan = subscription.plan_details if subscription else None
+    plan = counts = next_amount = None
+    if subscription is not None:
+        plan = subscription.plan_details
+        counts = licence_counts(subscription, kept=True)
+        next_amount = from_cents(plan.total(subscription.quantity))
     return {
         "subscription": subscription,
         "plan": plan,
-        "counts": licence_counts(subscription, kept=True) if subscription else None,
-        "next_amount": from_cents(plan.total(subscription.quantity)) if plan else None,
+        "counts": counts,
+        "next_amount": next_amount,
         "members": member_count(tenant),
         "waiting_for_licence": waiting_for_licence_count(tenant),
         "domain_claim": used_claim(tenant),

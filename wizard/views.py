@@ -23,7 +23,7 @@ from licensing.exceptions import LicensingError, PaymentError
 from licensing.gateway import card_form_csp
 from licensing.models import PLAN_CHOICES
 from licensing.plans import plan_by_key, plans_for_entry
-from licensing.selectors import live_subscription, seat_holders
+from licensing.selectors import paid_subscription, seat_holders
 from licensing.services.purchase import purchase_seats, start_purchase
 from tenancy.selectors import has_second_factor, standing_of
 
@@ -263,7 +263,7 @@ def _purchase_page(
         ),
         status=status,
     )
-    response._csp_config = card_form_csp()
+    response._csp_config = card_form_csp()  # type: ignore[attr-defined]
     return response
 
 
@@ -332,7 +332,7 @@ def done(request):
     membership = request.membership
     if membership is None or not membership.is_admin:
         return redirect("wizard:start")
-    subscription = live_subscription(request.tenant)
+    subscription = paid_subscription(request.tenant)
     return render(
         request,
         "wizard/done.html",

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.money import from_cents
 from licensing.exceptions import LicensingError, PaymentError
-from licensing.selectors import invoices_of, live_subscription
+from licensing.selectors import invoices_of, paid_subscription
 from licensing.services import seats
 from portal.access import admin_required, recent_authentication_required
 from portal.forms import PlanForm
@@ -56,7 +56,7 @@ def subscription(request):
                 return redirect("portal:subscription")
         else:
             messages.error(request, _("Unknown action."))
-    current = live_subscription(request.tenant)  # read after the change, if any
+    current = paid_subscription(request.tenant)  # read after the change, if any
     if plan_form is None:
         plan_form = PlanForm(initial={"plan": current.plan})
     context = {

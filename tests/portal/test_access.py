@@ -8,6 +8,7 @@ from allauth.mfa.models import Authenticator
 from django.test import Client
 from django.urls import URLPattern, reverse
 
+from licensing.models import Subscription, SubscriptionStatus
 from portal.urls import urlpatterns
 from tenancy.models import Announcement, AuditEvent
 from tenancy.services.announcements import create_announcement
@@ -147,3 +148,17 @@ def test_an_admin_without_a_second_factor_is_sent_to_set_one_up_first(
     enrol_totp(rob)
     response = client.get(url)
     assert response.status_code in (200, 405), response
+
+
+@pytest.mark.parametrize("name", ["licences", "subscription", "policies", "announce"])
+def test_a_page_that_stands_on_the_subscription_says_so_when_none_is_live(name, contoso):
+    """The pages read the live subscription through licensing.selectors.paid_subscription: were
+    an admin to open one in the moment their subscription ended, they get a sentence, not a 500."""
+    rob, _people, subscription = contoso
+    client = recently_signed_in(Client(), rob)
+    Subscription.objects.unscoped().filter(pk=subscription.pk).update(
+        status=SubscriptionStatus.CANCELED
+    )
+    response = client.get(reverse(f"portal:{name}"))
+    assert response.status_code == 400
+    assert "Your organisation has no active subscription." in response.content.decode()
