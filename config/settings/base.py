@@ -261,6 +261,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenancy.requeue_unfinished_announcements",
         "schedule": BEAT_SWEEP_SECONDS,
     },
+    # The same for support replies whose mail to the admin was never sent.
+    "portal-requeue-unmailed-support-replies": {
+        "task": "portal.requeue_unmailed_support_replies",
+        "schedule": BEAT_SWEEP_SECONDS,
+    },
     # Subscriptions past due beyond the grace period end, and their tenants fall back to free.
     "licensing-end-overdue-subscriptions": {
         "task": "licensing.end_overdue_subscriptions",
