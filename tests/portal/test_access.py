@@ -8,6 +8,7 @@ from allauth.mfa.models import Authenticator
 from django.test import Client
 from django.urls import URLPattern, reverse
 
+from portal.services import open_support_request
 from portal.urls import urlpatterns
 from tenancy.models import Announcement, AuditEvent
 from tenancy.services.announcements import create_announcement
@@ -25,7 +26,7 @@ def url_of(pattern, pk=None):
 
 
 def object_pk(pattern, contoso_objects):
-    return contoso_objects["announcement" if pattern.name == "announcement" else "member"]
+    return contoso_objects.get(pattern.name, contoso_objects["member"])
 
 
 @pytest.fixture
@@ -34,7 +35,18 @@ def contoso_objects(contoso):
     announcement = create_announcement(
         tenant=rob.membership.tenant, actor=rob, subject="Hello", body="We moved."
     )
-    return {"member": sara.pk, "announcement": announcement.pk}
+    support_request = open_support_request(
+        tenant=rob.membership.tenant,
+        actor=rob,
+        subject="Sound",
+        description="No sound.",
+        severity="normal",
+    )
+    return {
+        "member": sara.pk,
+        "announcement": announcement.pk,
+        "support_request": support_request.pk,
+    }
 
 
 def test_the_walk_sees_every_page():
@@ -52,6 +64,8 @@ def test_the_walk_sees_every_page():
         "announce",
         "announcement",
         "audit",
+        "support",
+        "support_request",
     }
 
 
