@@ -19,7 +19,7 @@ from tenancy.models import AuditEvent, Membership, Policy, Tenant
 
 from .models import SupportRequest
 
-# Short names of the sign-up rules, as the admin centre's rule page calls them.
+# Short names of the sign-up rules, for a sentence (their choices are whole phrases).
 SIGNUP_RULES: dict[str, Promise] = {
     Tenant.SignupMode.LICENCE_IF_FREE: gettext_lazy("Open"),
     Tenant.SignupMode.APPROVAL: gettext_lazy("Approval by an admin"),
