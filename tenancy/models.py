@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.scoping import TenantScopedManager
 
@@ -115,7 +116,7 @@ class Membership(models.Model):
 
     class Role(models.TextChoices):
         MEMBER = "member", _("Member")
-        ADMIN = "admin", _("Admin")
+        ADMIN = "admin", pgettext_lazy("role", "Admin")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"

@@ -27,6 +27,9 @@ from licensing.selectors import paid_subscription, seat_holders
 from licensing.services.purchase import purchase_seats, start_purchase
 from tenancy.selectors import has_second_factor, standing_of
 
+from . import selectors
+from .services import dismiss_welcome, welcome_members
+
 # Where the user came from (the launcher's Admin tile or the Upgrade button of meetings) is
 # kept for the whole run, so that every step leads back there.
 ENTRY_SESSION_KEY = "wizard_entry"
@@ -311,6 +314,8 @@ def buy(request):
         count_purchase(outcome="refused")
         return _purchase_page(request, claim=claim, notice=error.message, status=400)
     count_purchase(outcome=purchase.state)
+    if purchase.state == purchase.State.SUCCEEDED:
+        welcome_members(tenant=purchase.tenant, base_url=request.build_absolute_uri("/"))
     if purchase.state == purchase.State.NEEDS_CONFIRMATION:
         # The card is confirmed already: only the new total needs the buyer's yes.
         plan = plan_by_key(purchase.plan)
@@ -346,3 +351,23 @@ def done(request):
             needs_second_factor=not has_second_factor(request.user),
         ),
     )
+
+
+@login_required
+@require_GET
+def getting_started(request):
+    """What changed for a member when their organisation became managed."""
+    membership = request.membership
+    if membership is None or not membership.tenant.is_managed:
+        return redirect("tenancy:home")
+    facts = selectors.getting_started(request.tenant, user=request.user)
+    return render(request, "wizard/getting_started.html", {"facts": facts})
+
+
+@login_required
+@require_POST
+def dismiss_getting_started(request):
+    """Close the home page's Getting started card for good."""
+    if request.membership is not None:
+        dismiss_welcome(tenant=request.tenant, user=request.user)
+    return redirect("tenancy:home")

@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 
 from licensing.models import Subscription, SubscriptionStatus
+from portal.services import open_support_request
 from portal.urls import urlpatterns
 from tenancy.models import Announcement, AuditEvent
 from tenancy.services.announcements import create_announcement
@@ -26,7 +27,7 @@ def url_of(pattern, pk=None):
 
 
 def object_pk(pattern, contoso_objects):
-    return contoso_objects["announcement" if pattern.name == "announcement" else "member"]
+    return contoso_objects.get(pattern.name, contoso_objects["member"])
 
 
 @pytest.fixture
@@ -35,7 +36,18 @@ def contoso_objects(contoso):
     announcement = create_announcement(
         tenant=rob.membership.tenant, actor=rob, subject="Hello", body="We moved."
     )
-    return {"member": sara.pk, "announcement": announcement.pk}
+    support_request = open_support_request(
+        tenant=rob.membership.tenant,
+        actor=rob,
+        subject="Sound",
+        description="No sound.",
+        severity="normal",
+    )
+    return {
+        "member": sara.pk,
+        "announcement": announcement.pk,
+        "support_request": support_request.pk,
+    }
 
 
 def test_the_walk_sees_every_page():
@@ -53,6 +65,8 @@ def test_the_walk_sees_every_page():
         "announce",
         "announcement",
         "audit",
+        "support",
+        "support_request",
     }
 
 
