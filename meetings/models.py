@@ -22,9 +22,23 @@ def new_link_token():
     return secrets.token_urlsafe(32)
 
 
+# The geographic areas of the IANA database. zoneinfo.available_timezones() also lists what is
+# no place to live in: the host's `localtime`, `Factory`, `posixrules`, legacy abbreviations
+# (`EST`, `CET`), country aliases (`Japan`) and backward links (`US/Eastern`, `Etc/GMT+5`).
+TIME_ZONE_AREAS = frozenset(
+    {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe"}
+    | {"Indian", "Pacific"}
+)
+
+
 @cache
-def time_zone_names():
-    return frozenset(zoneinfo.available_timezones())
+def time_zone_names() -> frozenset[str]:
+    """The time zones a person may pick: UTC and every Area/Location zone of the IANA database."""
+    return frozenset(
+        name
+        for name in zoneinfo.available_timezones()
+        if name == "UTC" or name.split("/", 1)[0] in TIME_ZONE_AREAS
+    )
 
 
 def validate_time_zone(value):
