@@ -10,7 +10,7 @@ PACKAGES := gettext
 test: PACKAGES := gettext postgresql redis node chromium xmlsec1
 bench: PACKAGES := gettext postgresql redis wrk
 
-.PHONY: run test install packages messages bench lint
+.PHONY: run test install packages messages bench lint screenshots
 
 packages:
 	scripts/ensure-packages.sh $(PACKAGES)
@@ -37,6 +37,17 @@ test: install lint
 	scripts/ensure-database.sh
 	scripts/ensure-test-tools.sh
 	$(BIN)/pytest
+
+# Every page in both languages at 390 and 1280 px (tests/e2e/test_every_page_browser.py), then
+# their contact sheets in docs/screenshots/ (scripts/contact_sheet.py), drawn even when the test
+# fails: the sheets show what it found.
+screenshots: PACKAGES := gettext postgresql redis node chromium xmlsec1
+screenshots: install
+	scripts/ensure-services.sh
+	scripts/ensure-database.sh
+	scripts/ensure-test-tools.sh
+	$(BIN)/pytest -p no:cacheprovider tests/e2e/test_every_page_browser.py; status=$$?; \
+	  $(BIN)/python scripts/contact_sheet.py && exit $$status
 
 bench: install
 	scripts/ensure-services.sh

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from tenancy.forms import validate_person_name
 from tenancy.models import Policy
 
-from .models import MAX_DURATION_MINUTES, MeetingSettings, time_zone_names
+from .models import MAX_DURATION_MINUTES, MeetingSettings, known_time_zones, time_zone_names
 
 DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -111,6 +111,10 @@ class MeetingSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, fixed=None, **kwargs):
         super().__init__(*args, **kwargs)
+        saved = self.instance.time_zone
+        if saved not in time_zone_names() and saved in known_time_zones():
+            # Saved under an older name: offered as it is, so that saving the page keeps it.
+            self.fields["time_zone"].choices = [(saved, saved), *_time_zone_choices()]
         _fix_by_policy(self, fixed or {})
 
     def changed_values(self):

@@ -22,13 +22,38 @@ def new_link_token():
     return secrets.token_urlsafe(32)
 
 
+# The geographic areas of the IANA database. zoneinfo.available_timezones() also lists what is
+# no place to live in: the host's `localtime`, `Factory`, `posixrules`, legacy abbreviations
+# (`EST`, `CET`), country aliases (`Japan`) and backward links (`US/Eastern`, `Etc/GMT+5`).
+TIME_ZONE_AREAS = frozenset(
+    {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe"}
+    | {"Indian", "Pacific"}
+)
+
+
 @cache
-def time_zone_names():
-    return frozenset(zoneinfo.available_timezones())
+def time_zone_names() -> frozenset[str]:
+    """The time zones a person may pick: UTC and every Area/Location zone of the IANA database."""
+    return frozenset(
+        name
+        for name in zoneinfo.available_timezones()
+        if name == "UTC" or name.split("/", 1)[0] in TIME_ZONE_AREAS
+    )
+
+
+# Names zoneinfo lists that are no zone at all: the host's own, tzdata's placeholder, a template.
+NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+
+
+@cache
+def known_time_zones() -> frozenset[str]:
+    """Every real zone, older names of places included: a setting saved as `US/Eastern` before
+    the list offered places only stays valid (and stays selected) until its owner changes it."""
+    return frozenset(zoneinfo.available_timezones()) - NOT_ZONES
 
 
 def validate_time_zone(value):
-    if value not in time_zone_names():
+    if value not in known_time_zones():
         raise ValidationError(_("“%(value)s” is not a known time zone."), params={"value": value})
 
 

@@ -210,6 +210,8 @@ USERSESSIONS_ADAPTER = "tenancy.adapter.UserSessionsAdapter"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One way of writing dates and times per language, on every page (config/formats/).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -42,6 +42,14 @@ def test_schedule_in_the_organisers_time_zone_then_list_it(client, rob):
     assert f"{reverse('wizard:start')}?entry=meetings" in page
 
 
+def test_the_schedule_form_names_the_time_zone_it_reads(client, rob):
+    client.force_login(rob)
+    assert "Times are in your time zone (UTC)." in client.get(reverse("meetings:schedule")).text
+    MeetingSettings.objects.filter(user=rob).update(time_zone="Europe/Paris")
+    page = client.get(reverse("meetings:schedule")).text
+    assert "Times are in your time zone (Europe/Paris)." in page
+
+
 def test_list_separates_upcoming_and_past(client, rob, meeting_of):
     meeting_of(rob, title="Tomorrow", starts_at=timezone.now() + timedelta(days=1))
     meeting_of(rob, title="Running", starts_at=timezone.now() - timedelta(minutes=10))

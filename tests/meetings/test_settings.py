@@ -1,12 +1,14 @@
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from meetings.models import Meeting, MeetingSettings
+from meetings.forms import MeetingSettingsForm
+from meetings.models import Meeting, MeetingSettings, validate_time_zone
 from meetings.services import (
     migrate_personal_settings,
     release_licensed_caps,
@@ -50,6 +52,12 @@ def test_settings_page_saves_and_records_what_the_user_customised(client, rob):
     ("field", "value"),
     [
         ("time_zone", "Mars/Olympus_Mons"),
+        # Names zoneinfo knows that are no place's zone (issue 21).
+        ("time_zone", "localtime"),
+        ("time_zone", "Factory"),
+        ("time_zone", "posixrules"),
+        ("time_zone", "EST5EDT"),
+        ("time_zone", "US/Eastern"),
         ("default_duration_minutes", "0"),
         ("default_duration_minutes", "10000"),
         ("language", "xx"),
@@ -64,6 +72,29 @@ def test_bad_settings_are_form_errors_and_change_nothing(client, rob, field, val
     settings = MeetingSettings.objects.get(user=rob)
     assert (settings.time_zone, settings.default_duration_minutes) == ("UTC", 30)
     assert settings.customised == []
+
+
+def test_the_time_zone_list_offers_places_only():
+    offered = [value for value, _label in MeetingSettingsForm().fields["time_zone"].choices]
+    assert {"UTC", "Europe/Paris", "America/New_York", "Pacific/Auckland"} <= set(offered)
+    assert not {"localtime", "Factory", "posixrules", "GMT0", "Japan", "Etc/GMT+5"} & set(offered)
+    assert offered == sorted(offered)
+    with pytest.raises(ValidationError):
+        validate_time_zone("Factory")
+
+
+def test_a_zone_saved_under_an_older_name_stays_selected_and_is_kept(client, rob):
+    """Before the list offered places only, `US/Eastern` could be chosen: its owner still sees
+    it selected, and saving another setting keeps it, never the list's first zone."""
+    MeetingSettings.objects.filter(user=rob).update(time_zone="US/Eastern")
+    client.force_login(rob)
+    page = client.get(reverse("meetings:settings")).content.decode()
+    assert '<option value="US/Eastern" selected>' in page
+    data = {**SETTINGS_DATA, "time_zone": "US/Eastern", "default_duration_minutes": "45"}
+    assert client.post(reverse("meetings:settings"), data).status_code == 302
+    settings = MeetingSettings.objects.get(user=rob)
+    assert (settings.time_zone, settings.default_duration_minutes) == ("US/Eastern", 45)
+    assert "time_zone" not in settings.customised
 
 
 def test_settings_page_shows_and_keeps_what_the_admin_fixed(client, rob):
