@@ -1,4 +1,5 @@
 from datetime import timedelta
+from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -114,7 +115,8 @@ class MeetingSettingsForm(forms.ModelForm):
         saved = self.instance.time_zone
         if saved not in time_zone_names() and saved in known_time_zones():
             # Saved under an older name: offered as it is, so that saving the page keeps it.
-            self.fields["time_zone"].choices = [(saved, saved), *_time_zone_choices()]
+            time_zone = cast(forms.ChoiceField, self.fields["time_zone"])
+            time_zone.choices = [(saved, saved), *_time_zone_choices()]
         _fix_by_policy(self, fixed or {})
 
     def changed_values(self):
