@@ -1,14 +1,14 @@
 """Writes of meetings: each function is one business action, atomic, raising MeetingError."""
 
 from django.db import transaction
-from django.db.models import Case, Exists, F, Field, OuterRef, TextField, Value, When
+from django.db.models import Case, Exists, F, Field, OuterRef, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.scoping import in_scope_of, in_tenant_scope, tenant_scope
-from tenancy.models import Membership, User
+from tenancy.models import Membership, Tenant, User
 from tenancy.selectors import tenant_of
 
 from . import selectors
@@ -287,3 +287,17 @@ def set_licensed_cap(*, user, cap):
     meetings they organise follows. Personal settings are untouched."""
     ensure_meeting_settings(user=user)
     MeetingSettings.objects.filter(user=user).update(licensed_cap=cap)
+
+
+@transaction.atomic
+def move_meetings(*, source_ids: list[int], target: Tenant) -> int:
+    """The meetings of tenants merged into `target` are its meetings now, under its policy
+    (one statement whatever their number). Returns how many moved."""
+    return Meeting.objects.unscoped().filter(tenant_id__in=source_ids).update(tenant=target)
+
+
+@transaction.atomic
+def set_licensed_caps(*, user_ids: QuerySet, cap: int | None) -> int:
+    """Members given a licence in bulk (`user_ids`, a query): the cap of the meetings they
+    organise follows (one statement). Personal settings are untouched."""
+    return MeetingSettings.objects.filter(user_id__in=user_ids).update(licensed_cap=cap)

@@ -4,6 +4,7 @@ from .views import (
     announcements,
     audit,
     dashboard,
+    domains,
     licences,
     policies,
     provisioning,
@@ -36,4 +37,10 @@ urlpatterns = [
     path("sso/", sso.sso, name="sso"),
     path("sso/test/", sso.sso_test, name="sso_test"),
     path("sso/enforce/", sso.sso_enforce, name="sso_enforce"),
+    path("domains/", domains.domains, name="domains"),
+    path("domains/add/", domains.add_domain, name="add_domain"),
+    path("domains/<int:pk>/remove/", domains.remove_domain, name="remove_domain"),
+    path("domains/proofs/<int:pk>/", domains.domain_claim, name="domain_claim"),
+    path("domains/proofs/<int:pk>/status/", domains.domain_claim_status, name="claim_status"),
+    path("domains/proofs/<int:pk>/check/", domains.check_domain_claim, name="check_claim"),
 ]

@@ -8,8 +8,9 @@ from allauth.mfa.models import Authenticator
 from django.test import Client
 from django.urls import URLPattern, reverse
 
+from domains.services import start_domain_claim
 from portal.urls import urlpatterns
-from tenancy.models import Announcement, AuditEvent
+from tenancy.models import Announcement, AuditEvent, TenantDomain
 from tenancy.services.announcements import create_announcement
 from tests.factories import member
 from tests.fixtures.two_factor import enrol_totp, recently_signed_in
@@ -24,17 +25,31 @@ def url_of(pattern, pk=None):
     return reverse(f"portal:{pattern.name}", kwargs=kwargs)
 
 
+OBJECT_OF_PAGE = {
+    "announcement": "announcement",
+    "remove_domain": "domain",
+    "domain_claim": "domain_claim",
+    "claim_status": "domain_claim",
+    "check_claim": "domain_claim",
+}
+
+
 def object_pk(pattern, contoso_objects):
-    return contoso_objects["announcement" if pattern.name == "announcement" else "member"]
+    return contoso_objects[OBJECT_OF_PAGE.get(pattern.name, "member")]
 
 
 @pytest.fixture
 def contoso_objects(contoso):
     rob, (sara,), _subscription = contoso
-    announcement = create_announcement(
-        tenant=rob.membership.tenant, actor=rob, subject="Hello", body="We moved."
-    )
-    return {"member": sara.pk, "announcement": announcement.pk}
+    tenant = rob.membership.tenant
+    announcement = create_announcement(tenant=tenant, actor=rob, subject="Hello", body="We moved.")
+    claim = start_domain_claim(tenant=tenant, admin=rob, domain="northwind.com")
+    return {
+        "member": sara.pk,
+        "announcement": announcement.pk,
+        "domain": TenantDomain.objects.unscoped().get(domain="contoso.com").pk,
+        "domain_claim": claim.pk,
+    }
 
 
 def test_the_walk_sees_every_page():
@@ -52,6 +67,12 @@ def test_the_walk_sees_every_page():
         "announce",
         "announcement",
         "audit",
+        "domains",
+        "add_domain",
+        "remove_domain",
+        "domain_claim",
+        "claim_status",
+        "check_claim",
     }
 
 
@@ -100,6 +121,7 @@ def test_an_admin_of_another_tenant_finds_nothing(pattern, contoso, fabrikam, co
         .filter(actor=fay)
         .exclude(action="tenant.upgraded")
         .exclude(action__startswith="domain_claim")
+        .exclude(action="domain.verified")
         .exists()
     )
 
