@@ -390,7 +390,7 @@ SENT_ON = "referral"
 def servers_seen(lookup: TxtLookup, token: str) -> list[dict[str, object]]:
     """Each server the lookup asked and what it answered about the record of `token` (kept as
     JSON on the claim or the domain, for the status pages)."""
-    seen = []
+    seen: list[dict[str, object]] = []
     for server in lookup.servers:
         if server.role == PARENT:
             answer = SENT_ON

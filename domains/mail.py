@@ -18,7 +18,8 @@ def absolute_url(path: str) -> str:
 
 def mail_user(user: User, template: str, context: dict[str, Any]) -> None:
     """Render `<template>_subject.txt` and `<template>_message.txt` for `user` and send them."""
-    with translation.override(meeting_settings_of(user).language):
+    personal = meeting_settings_of(user)
+    with translation.override(personal.language if personal else settings.LANGUAGE_CODE):
         context = {**context, "user": user}
         subject = render_to_string(f"{template}_subject.txt", context).strip()
         body = render_to_string(f"{template}_message.txt", context)

@@ -142,7 +142,7 @@ def domains_due(
         .filter(Q(check_queued_at__isnull=True) | Q(check_queued_at__lt=queued_before))
         .order_by("next_check_at")
     )
-    return list(due.values_list("id", "next_check_at")[:limit])
+    return [(pk, at) for pk, at in due.values_list("id", "next_check_at")[:limit] if at]
 
 
 @in_tenant_scope

@@ -570,27 +570,32 @@ def _record_domain_check(*, domain_id: int, lookup: dnscheck.TxtLookup) -> Tenan
         _record_is_back(domain, now)
     elif not found and before == DomainStatus.VERIFIED:
         _record_went_missing(domain, now)
-    elif not found and before == DomainStatus.IN_GRACE and now >= domain.grace_ends_at:
+    elif not found and before == DomainStatus.IN_GRACE and _grace_over(domain, now):
         _suspend(domain, now)
-    domain.next_check_at = next_daily_check(domain.pk, after=now)
-    if domain.status == DomainStatus.IN_GRACE:
-        domain.next_check_at = min(domain.next_check_at, domain.grace_ends_at)
+    next_check = next_daily_check(domain.pk, after=now)
+    if domain.status == DomainStatus.IN_GRACE and domain.grace_ends_at is not None:
+        next_check = min(next_check, domain.grace_ends_at)  # suspended on time
+    domain.next_check_at = next_check
     domain.save()
     return domain
+
+
+def _grace_over(domain: TenantDomain, now: datetime) -> bool:
+    return domain.grace_ends_at is not None and now >= domain.grace_ends_at
 
 
 def _record_went_missing(domain: TenantDomain, now: datetime) -> None:
     domain.status = DomainStatus.IN_GRACE
     domain.missing_since = now
     domain.grace_ends_at = now + grace_period()
-    _audit_domain(domain, "domain.record_missing", DomainStatus.VERIFIED)
+    _audit_domain(domain, "domain.record_missing", DomainStatus.VERIFIED, now)
     _tell_admins(domain, "domains/email/domain_record_missing")
 
 
 def _suspend(domain: TenantDomain, now: datetime) -> None:
     domain.status = DomainStatus.SUSPENDED
     domain.suspended_at = now
-    _audit_domain(domain, "domain.suspended", DomainStatus.IN_GRACE)
+    _audit_domain(domain, "domain.suspended", DomainStatus.IN_GRACE, now)
     _tell_admins(domain, "domains/email/domain_suspended")
 
 
@@ -599,11 +604,11 @@ def _record_is_back(domain: TenantDomain, now: datetime) -> None:
     domain.status = DomainStatus.VERIFIED
     domain.missing_since = domain.grace_ends_at = domain.suspended_at = None
     action = "domain.restored" if before == DomainStatus.SUSPENDED else "domain.record_back"
-    _audit_domain(domain, action, before)
+    _audit_domain(domain, action, before, now)
 
 
-def _audit_domain(domain: TenantDomain, action: str, before: str) -> None:
-    after = {"status": domain.status, "checked_at": domain.last_checked_at.isoformat()}
+def _audit_domain(domain: TenantDomain, action: str, before: str, checked_at: datetime) -> None:
+    after = {"status": domain.status, "checked_at": checked_at.isoformat()}
     if domain.grace_ends_at is not None:
         after["grace_ends_at"] = domain.grace_ends_at.isoformat()
     record_audit(
@@ -743,6 +748,7 @@ def attach_domain(*, claim: DomainClaim) -> DomainClaim:
         return _refuse(claim, refusal)
     sources = selectors.tenants_to_merge(domain=claim.domain, into=tenant)
     merge = _merge(claim, tenant, sources) if sources else None
+    # The merged tenants' own domain rows: the domain (or its parent) now covers them.
     TenantDomain.objects.unscoped().filter(tenant__in=sources).delete()
     domain = _verify_domain(claim)
     claim.status = Status.USED
@@ -788,6 +794,7 @@ def _merge(claim: DomainClaim, tenant: Tenant, sources: list[Tenant]) -> TenantM
         merged_domains=[source.domain for source in sources],
     )
     # Who was there, before they move: each gets one notice (joined, unless told otherwise).
+    # They are members of the tenants being merged, other tenants than the one in scope.
     members = Membership.objects.unscoped().filter(tenant_id__in=source_ids).values("user_id")
     selected, params = members.query.sql_with_params()
     with connection.cursor() as cursor:
@@ -802,13 +809,14 @@ def _merge(claim: DomainClaim, tenant: Tenant, sources: list[Tenant]) -> TenantM
         cursor.execute(f"ANALYZE {MergeNotice._meta.db_table}")
     counts = take_in_members(target=tenant, source_ids=source_ids)
     notices = MergeNotice.objects.filter(merge=merge)
-    waiting = JoinRequest.objects.unscoped().filter(tenant=tenant).values("user_id")
+    waiting = JoinRequest.objects.values("user_id")  # the claim's tenant is in scope
     notices.filter(user_id__in=waiting).update(outcome=MergeNotice.Outcome.WAITING)
     move_meetings(source_ids=source_ids, target=tenant)
     joined = notices.filter(outcome=MergeNotice.Outcome.JOINED).values("user_id")
     given = members_merged.send(sender=TenantMerge, tenant=tenant, user_ids=joined)
     merge.joined, merge.waiting_for_approval = counts["joined"], counts["waiting"]
-    merge.licensed = sum(count for _receiver, count in given if isinstance(count, int))
+    answers: list[object] = [count for _receiver, count in given]  # licensing's: licences given
+    merge.licensed = sum(count for count in answers if isinstance(count, int))
     merge.save(update_fields=["joined", "waiting_for_approval", "licensed"])
     for source in sources:
         record_audit(
@@ -837,6 +845,7 @@ def send_merge_notice_batch(*, merge_id: int, batch_size: int) -> int:
     """Mail up to `batch_size` people of a merge who were not told yet, each in their language;
     returns how many remain. Each mail is sent and marked in one transaction holding its row
     lock (skipped by a concurrent sender), as announcements are."""
+    # A task knows its merge by id only: the merge names the tenant to scope to.
     merge = TenantMerge.objects.unscoped().select_related("tenant").get(pk=merge_id)
     with tenant_scope(merge.tenant_id):
         for _index in range(batch_size):

@@ -293,6 +293,7 @@ def set_licensed_cap(*, user, cap):
 def move_meetings(*, source_ids: list[int], target: Tenant) -> int:
     """The meetings of tenants merged into `target` are its meetings now, under its policy
     (one statement whatever their number). Returns how many moved."""
+    # The meetings of the merged tenants: other tenants' rows than the one in scope.
     return Meeting.objects.unscoped().filter(tenant_id__in=source_ids).update(tenant=target)
 
 

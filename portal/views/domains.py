@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from domains.dnscheck import record_value
 from domains.exceptions import DomainsError
 from domains.models import DomainClaim, TenantMerge
 from licensing.selectors import licence_holder_ids, waiting_for_a_licence
-from portal.access import admin_required, recent_authentication_required
+from portal.access import AdminRequest, admin_required, recent_authentication_required
 from tenancy.models import Tenant
 from tenancy.selectors import member_ids_among, waiting_for_approval_among
 
@@ -38,11 +38,11 @@ class DomainForm(forms.Form):
 
 @admin_required
 @require_GET
-def domains(request: HttpRequest) -> HttpResponse:
+def domains(request: AdminRequest) -> HttpResponse:
     return _domains_page(request, DomainForm())
 
 
-def _domains_page(request: HttpRequest, form: DomainForm, status: int = 200) -> HttpResponse:
+def _domains_page(request: AdminRequest, form: DomainForm, status: int = 200) -> HttpResponse:
     tenant = request.tenant
     context = {
         "portal_section": "domains",
@@ -96,7 +96,7 @@ def _merge_summary(tenant: Tenant, merge: TenantMerge) -> dict[str, Any]:
 @admin_required
 @recent_authentication_required
 @require_POST
-def add_domain(request: HttpRequest) -> HttpResponse:
+def add_domain(request: AdminRequest) -> HttpResponse:
     form = DomainForm(request.POST)
     if not form.is_valid():
         return _domains_page(request, form, status=400)
@@ -110,14 +110,14 @@ def add_domain(request: HttpRequest) -> HttpResponse:
     return redirect("portal:domain_claim", pk=claim.pk)
 
 
-def _claim(request: HttpRequest, pk: int) -> DomainClaim:
+def _claim(request: AdminRequest, pk: int) -> DomainClaim:
     try:
         return domain_selectors.domain_claim(request.tenant, pk)
     except DomainClaim.DoesNotExist as missing:
         raise Http404(_("No such domain being added.")) from missing
 
 
-def _claim_context(request: HttpRequest, claim: DomainClaim, **extra: Any) -> dict[str, Any]:
+def _claim_context(request: AdminRequest, claim: DomainClaim, **extra: Any) -> dict[str, Any]:
     merge = getattr(claim, "merge", None) if claim.status == DomainClaim.Status.USED else None
     return {
         "portal_section": "domains",
@@ -131,7 +131,7 @@ def _claim_context(request: HttpRequest, claim: DomainClaim, **extra: Any) -> di
 
 @admin_required
 @require_GET
-def domain_claim(request: HttpRequest, pk: int) -> HttpResponse:
+def domain_claim(request: AdminRequest, pk: int) -> HttpResponse:
     """The record to publish for a domain being added, and its proof's live status."""
     claim = _claim(request, pk)
     return render(request, "portal/domain_claim.html", _claim_context(request, claim))
@@ -139,7 +139,7 @@ def domain_claim(request: HttpRequest, pk: int) -> HttpResponse:
 
 @admin_required
 @require_GET
-def domain_claim_status(request: HttpRequest, pk: int) -> HttpResponse:
+def domain_claim_status(request: AdminRequest, pk: int) -> HttpResponse:
     """The status part alone, polled by the page while the proof is pending."""
     claim = _claim(request, pk)
     return render(request, "portal/_domain_claim_status.html", _claim_context(request, claim))
@@ -147,7 +147,7 @@ def domain_claim_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @admin_required
 @require_POST
-def check_domain_claim(request: HttpRequest, pk: int) -> HttpResponse:
+def check_domain_claim(request: AdminRequest, pk: int) -> HttpResponse:
     """ "I've added the record": check at once, and quickly again after."""
     claim = _claim(request, pk)
     notice = None
@@ -166,7 +166,7 @@ def check_domain_claim(request: HttpRequest, pk: int) -> HttpResponse:
 @admin_required
 @recent_authentication_required
 @require_POST
-def remove_domain(request: HttpRequest, pk: int) -> HttpResponse:
+def remove_domain(request: AdminRequest, pk: int) -> HttpResponse:
     domain = next((d for d in domain_selectors.domains_of(request.tenant) if d.pk == pk), None)
     if domain is None:
         raise Http404(_("No such domain in your organisation."))

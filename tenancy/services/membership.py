@@ -89,11 +89,15 @@ def _domain_of_new_address(domain: str) -> TenantDomain:
     try:
         with transaction.atomic():
             tenant = Tenant.objects.create(domain=domain)
+            # A new tenant, not in scope yet: its first domain is written for it.
             return TenantDomain.objects.unscoped().create(
                 tenant=tenant, domain=domain, is_primary=True
             )
     except IntegrityError:
-        return covering_domain(domain)
+        held = covering_domain(domain)
+        if held is None:  # not the race for this domain after all
+            raise
+        return held
 
 
 # The admin centre's actions on people, roles and the sign-up rule of a managed tenant.

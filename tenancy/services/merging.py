@@ -5,6 +5,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.counts import forget_count
+from core.scoping import tenant_scope
 
 from ..models import JoinRequest, Membership, Removal, Tenant
 from ..selectors import member_count_key
@@ -20,12 +21,13 @@ def take_in_members(*, target: Tenant, source_ids: list[int]) -> dict[str, int]:
 
     A fixed number of statements whatever the number of members; the caller holds the tenants'
     row locks. Returns how many joined and how many wait."""
+    # The members and join requests of the merged tenants: other tenants' rows than `target`.
     members = Membership.objects.unscoped().filter(tenant_id__in=source_ids)
     waiting = members
     if target.signup_mode == Tenant.SignupMode.LICENCE_IF_FREE:
-        waiting = members.filter(
-            user_id__in=Removal.objects.unscoped().filter(tenant=target).values("user_id")
-        )
+        with tenant_scope(target):
+            removed = Removal.objects.values("user_id")
+        waiting = members.filter(user_id__in=removed)
     now = timezone.now()
     # INSERT ... SELECT: 100,000 requests are written by the database, not built in Python.
     selected, params = waiting.values("user_id").query.sql_with_params()

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from allauth.mfa.totp.internal.auth import generate_totp_secret
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -50,7 +51,10 @@ def test_an_admin_adds_a_second_domain_proves_it_and_sees_the_merged_members(
 ):
     texts = TEXTS[language]
     english = english_strings() if language == "fr" else None
-    rob_user, _people, _subscription = managed_tenant(localstripe, "contoso.test")
+    secret = generate_totp_secret()
+    rob_user, _people, _subscription = managed_tenant(
+        localstripe, "contoso.test", totp_secret=secret
+    )
     fay = member("fay@fabrikam.test", name="Fay Durand")
     member("gus@fabrikam.test", name="Gus Martin")
     schedule_meeting(
@@ -65,7 +69,7 @@ def test_an_admin_adds_a_second_domain_proves_it_and_sees_the_merged_members(
     fabrikam = fay.membership.tenant
 
     rob = new_page(locale=texts["locale"])
-    sign_in(rob, "rob@contoso.test")
+    sign_in(rob, "rob@contoso.test", totp_secret=secret)
     rob.get_by_text(texts["apps"], exact=True).click()
     rob.locator(".launcher .tile-admin").click()
     rob.wait_for_url(re.compile(r"/admin/$"))

@@ -11,6 +11,7 @@ from django.utils import timezone
 from domains.models import DomainClaim
 from tenancy.models import TenantDomain
 from tests.factories import member
+from tests.fixtures.two_factor import recently_signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +26,8 @@ def row(page, domain):
 
 @pytest.fixture
 def rob_client(client, contoso):
-    client.force_login(contoso[0])
-    return client
+    """Rob, who proved who he is a moment ago: adding and removing a domain ask for that."""
+    return recently_signed_in(client, contoso[0])
 
 
 def test_the_nav_leads_to_the_domains_and_each_shows_its_state(rob_client):
