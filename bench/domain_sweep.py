@@ -1,4 +1,4 @@
-"""Benchmark 7: the shape of the daily re-verification of 100,000 verified domains.
+"""Benchmark 8: the shape of the daily re-verification of 100,000 verified domains.
 
 Each domain is checked at its own time of day (`domains.services.daily_slot`); the beat job
 runs every minute and queues, each with its ETA, the checks due before its next run. This seeds

@@ -1,4 +1,4 @@
-"""Benchmark 6, one N per process (so peak RSS is this N's): merging an unmanaged tenant of N
+"""Benchmark 7, one N per process (so peak RSS is this N's): merging an unmanaged tenant of N
 members into a managed one (`domains.services.attach_domain`, the transaction that runs when an
 added domain's record is found), next to hand-written SQL making the same row changes on a twin
 pair of tenants.
@@ -46,8 +46,8 @@ def seed_managed(domain, members, seats):
         cursor.execute(
             "INSERT INTO licensing_subscription (tenant_id, plan, quantity, status,"
             " stripe_customer_id, stripe_subscription_id, stripe_item_id, cancel_at_period_end,"
-            " created_at) VALUES (%s, 'essentials', %s, 'active', 'cus_bench', %s, 'si_bench',"
-            " false, now()) RETURNING id",
+            " unpaid_invoice_url, created_at) VALUES (%s, 'essentials', %s, 'active',"
+            " 'cus_bench', %s, 'si_bench', false, '', now()) RETURNING id",
             [tenant_id, seats, f"sub_{domain}"],
         )
         subscription_id = cursor.fetchone()[0]

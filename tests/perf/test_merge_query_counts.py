@@ -3,7 +3,7 @@ depend on the number of members (`make bench` times it at 100,000: bench/merge.p
 
 from datetime import timedelta
 
-import psycopg2
+import psycopg
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -70,9 +70,10 @@ def test_a_merge_is_one_transaction(localstripe, settings):
     def look_from_outside(sender, tenant, user_ids, **kwargs):
         seen["in_a_transaction"] = connection.in_atomic_block
         with (
-            psycopg2.connect(
+            psycopg.connect(
                 dbname=database["NAME"],
                 user=database["USER"] or "postgres",
+                password=database["PASSWORD"] or None,
                 host=database["HOST"] or "127.0.0.1",
                 port=database["PORT"] or 5432,
             ) as other,

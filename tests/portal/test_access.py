@@ -108,8 +108,7 @@ def test_a_member_of_a_free_tenant_gets_403(pattern, db, localstripe):
 )
 def test_an_admin_of_another_tenant_finds_nothing(pattern, contoso, fabrikam, contoso_objects):
     fay, _people, _subscription = fabrikam
-    client = Client()
-    client.force_login(fay)
+    client = recently_signed_in(Client(), fay)  # a sensitive change would ask first, else
     url = url_of(pattern, pk=object_pk(pattern, contoso_objects))
     response = client.get(url)
     if response.status_code == 405:
