@@ -1,5 +1,7 @@
-"""Benchmark 4: DNS queries per check, counted at a real DNS server, and the number of checks
-the retry schedule makes over a claim's 72-hour window.
+"""Benchmark 4: DNS queries per check, counted at real DNS servers: the flat development server
+(no zones: the check asks it as the resolver) and a hierarchy on loopback (root, TLD, the
+domain's servers on port 53, a caching resolver: the check asks the authoritative servers); and
+the number of checks the retry schedule makes over a claim's 72-hour window.
 
     python bench/dns_checks.py   (prints one JSON line)
 """
@@ -39,6 +41,7 @@ def main():
     lookup_txt("contoso.bench")
     per_outcome["server silent (timeout)"] = server.query_count - before
     server.stop()
+    authoritative = hierarchy_queries(settings)
 
     window = CLAIM_WINDOW.total_seconds()
     runs = []
@@ -54,6 +57,7 @@ def main():
         json.dumps(
             {
                 "queries_per_check": per_outcome,
+                "queries_per_check_authoritative": authoritative,
                 "checks_in_72h": {
                     "min": min(runs),
                     "max": max(runs),
@@ -62,6 +66,53 @@ def main():
             }
         )
     )
+
+
+def hierarchy_queries(settings):
+    """Queries a check sends in the loopback hierarchy, counted where they arrive (the resolver's
+    own walks excluded), and the slowest check's seconds."""
+    import time
+
+    from domains.devdns import LoopbackHierarchy
+    from domains.dnscheck import MAX_QUERIES, lookup_txt
+
+    hierarchy = LoopbackHierarchy()
+    hierarchy.add_tld("com")
+    hierarchy.add_domain("contoso.com", servers=("ns1", "ns2"), lame=("ns3",))
+    hierarchy.add_domain("fabrikam.com")
+    hierarchy.add_domain("northwind.com", servers=tuple(f"ns{n}" for n in range(1, 7)))
+    hierarchy.start()
+    settings.DNS_NAMESERVERS = [f"{hierarchy.RESOLVER}:53"]
+    settings.DNS_TIMEOUT, settings.DNS_LIFETIME = 0.5, 3.0
+    counts = {}
+
+    def count(name, domain):
+        hierarchy.forget_queries()
+        started = time.perf_counter()
+        lookup = lookup_txt(domain)
+        counts[name] = {
+            "queries": len(hierarchy.queries_from_outside()),
+            "outcome": lookup.outcome,
+            "fell_back": lookup.fell_back,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+
+    try:
+        hierarchy.set_txt("contoso.com", "quorum-verification=x", on=("ns1",))
+        count("record on 1 of 3 servers (1 lagging, 1 lame)", "contoso.com")
+        hierarchy.undelegate("fabrikam.com")
+        lookup_txt("fabrikam.com")  # the resolver now holds an NXDOMAIN for an hour
+        hierarchy.delegate("fabrikam.com")
+        hierarchy.set_txt("fabrikam.com", "quorum-verification=x")
+        count("resolver holding a cached NXDOMAIN", "fabrikam.com")
+        lookup_txt("northwind.com")  # the resolver keeps the NS set
+        for server in hierarchy.domains["northwind.com"].values():
+            server.silent = True
+        count("6 servers, all silent", "northwind.com")
+    finally:
+        hierarchy.stop()
+    counts["max_queries"] = MAX_QUERIES
+    return counts
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 """Fast seeding for the benchmarks: one tenant of N verified members with personal settings,
 written by INSERT ... SELECT over generate_series (no ORM save per row)."""
 
+import tempfile
+from pathlib import Path
+
 from django.db import connection
 from django.utils import timezone
 
@@ -16,6 +19,12 @@ def seed_tenant(domain, members):
             [domain, now],
         )
         tenant_id = cursor.fetchone()[0]
+        cursor.execute(
+            "INSERT INTO tenancy_tenantdomain (tenant_id, domain, is_primary, status, token,"
+            " added_at, servers_seen, check_failures, last_outcome)"
+            " VALUES (%s, %s, true, 'unverified', '', %s, '[]'::jsonb, 0, '')",
+            [tenant_id, domain, now],
+        )
         cursor.execute(
             "INSERT INTO tenancy_user (password, last_login, is_superuser, is_staff, is_active,"
             " date_joined, email, name) SELECT '!', %s - (g || ' minutes')::interval, false,"
@@ -73,3 +82,18 @@ def give_authenticator_app(users):
         ],
         ignore_conflicts=True,
     )
+
+
+def serve_claim_records(claims):
+    """A flat DNS server (domains.devdns) publishing each claim's record, made this process's
+    resolver: the purchase looks for the record again. Returns the server, to stop after."""
+    from django.conf import settings
+
+    from domains.devdns import DevDNSServer, add_txt
+
+    records = Path(tempfile.mkdtemp()) / "records.json"
+    for claim in claims:
+        add_txt(records, claim.record_name, claim.record_value)
+    server = DevDNSServer(records).start()
+    settings.DNS_NAMESERVERS = [server.address]
+    return server

@@ -21,7 +21,7 @@ def seed(count, password):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
 
-    from bench.seed import give_authenticator_app
+    from bench.seed import give_authenticator_app, serve_claim_records
     from bench.stripe_card import confirm_card
     from domains.models import DomainClaim
     from licensing.services.purchase import purchase_seats, start_purchase
@@ -44,13 +44,15 @@ def seed(count, password):
     buyer = users[0]
     from django.utils import timezone
 
-    DomainClaim.objects.unscoped().create(
+    claim = DomainClaim.objects.unscoped().create(
         tenant=buyer.membership.tenant,
         claimant=buyer,
+        domain=buyer.membership.tenant.domain,
         status=DomainClaim.Status.VERIFIED,
         verified_at=timezone.now(),
         expires_at=timezone.now() + timezone.timedelta(hours=72),
     )
+    dns_server = serve_claim_records([claim])
     purchase, secret = start_purchase(buyer=buyer, entry="admin")
     confirm_card(secret)
     purchase_seats(
@@ -60,6 +62,7 @@ def seed(count, password):
         confirmed_seats=count,
         setup_intent_id=secret.split("_secret_")[0],
     )
+    dns_server.stop()
     # A fifth of the people are admins: they load the dashboard.
     Membership.objects.unscoped().filter(user__in=users[: count // 5]).update(
         role=Membership.Role.ADMIN

@@ -22,7 +22,7 @@ def main(members):
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from bench.seed import seed_tenant
+    from bench.seed import seed_tenant, serve_claim_records
     from bench.stripe_card import confirm_card
     from domains.models import DomainClaim
     from licensing.services.purchase import purchase_seats, start_purchase
@@ -32,17 +32,22 @@ def main(members):
     buyer_id = seed_tenant(f"n{suffix}", members)
     twin_buyer_id = seed_tenant(f"sql-{suffix}", members)
     now = timezone.now()
+    claims = []
     for user_id in (buyer_id, twin_buyer_id):
         membership = (
             Membership.objects.unscoped().select_related("user", "tenant").get(user_id=user_id)
         )
-        DomainClaim.objects.unscoped().create(
-            tenant=membership.tenant,
-            claimant=membership.user,
-            status="verified",
-            verified_at=now,
-            expires_at=now + timedelta(hours=72),
+        claims.append(
+            DomainClaim.objects.unscoped().create(
+                tenant=membership.tenant,
+                claimant=membership.user,
+                domain=membership.tenant.domain,
+                status="verified",
+                verified_at=now,
+                expires_at=now + timedelta(hours=72),
+            )
         )
+    dns_server = serve_claim_records(claims)
     buyer = Membership.objects.unscoped().select_related("user").get(user_id=buyer_id).user
     purchase, secret = start_purchase(buyer=buyer, entry="admin")
     confirm_card(secret)
@@ -58,6 +63,7 @@ def main(members):
         )
     service_seconds = time.perf_counter() - started
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    dns_server.stop()
     assert done.state == "succeeded", done.error
 
     twin_tenant = Membership.objects.unscoped().get(user_id=twin_buyer_id).tenant_id
@@ -70,8 +76,8 @@ def main(members):
         cursor.execute(
             "INSERT INTO licensing_subscription (tenant_id, plan, quantity, status,"
             " stripe_customer_id, stripe_subscription_id, stripe_item_id, cancel_at_period_end,"
-            " created_at) VALUES (%s, 'essentials', %s, 'active', 'cus_sql', %s, 'si_sql',"
-            " false, now()) RETURNING id",
+            " unpaid_invoice_url, created_at) VALUES (%s, 'essentials', %s, 'active', 'cus_sql',"
+            " %s, 'si_sql', false, '', now()) RETURNING id",
             [twin_tenant, members, f"sub_sql_{suffix}"],
         )
         subscription_id = cursor.fetchone()[0]

@@ -44,3 +44,64 @@ class ClaimNotPendingError(DomainsError):
 class ClaimNotVerifiedError(DomainsError):
     def __init__(self):
         super().__init__(_("The domain of this claim is not confirmed."))
+
+
+class ClaimExpiredError(DomainsError):
+    def __init__(self, domain):
+        super().__init__(
+            _(
+                "Your confirmation of %(domain)s has expired: it was not used within 7 days. "
+                "Confirm the domain again, then buy."
+            )
+            % {"domain": domain}
+        )
+
+
+class RecordGoneError(DomainsError):
+    def __init__(self, domain, value):
+        super().__init__(
+            _(
+                "The record %(value)s is no longer at %(domain)s, and we look for it again when "
+                "you buy. Nothing was charged: publish the record again, then buy."
+            )
+            % {"domain": domain, "value": value}
+        )
+
+
+class RecordUncheckableError(DomainsError):
+    def __init__(self, domain):
+        super().__init__(
+            _(
+                "We could not reach the DNS servers of %(domain)s to look for your record again. "
+                "Nothing was charged: please try again in a moment."
+            )
+            % {"domain": domain}
+        )
+
+
+class DomainNotAddableError(DomainsError):
+    """The domain cannot be added to the organisation (its message says why)."""
+
+
+class DomainHeldError(DomainsError):
+    def __init__(self, domain, masked_admin):
+        self.masked_admin = masked_admin
+        super().__init__(
+            _(
+                "%(domain)s belongs to another organisation on Quorum, whose admin is "
+                "%(admin)s. Ask them to remove it from their organisation first."
+            )
+            % {"domain": domain, "admin": masked_admin}
+        )
+
+
+class DomainInUseError(DomainsError):
+    def __init__(self, domain, members):
+        super().__init__(
+            ngettext(
+                "%(count)d member has an address at %(domain)s: the domain stays while they do.",
+                "%(count)d members have an address at %(domain)s: the domain stays while they do.",
+                members,
+            )
+            % {"count": members, "domain": domain}
+        )

@@ -4,11 +4,12 @@ from contextlib import suppress
 
 from django.dispatch import receiver
 
+from domains.signals import members_merged
 from tenancy.signals import member_joined, member_removed
 
 from .exceptions import LicensingError
 from .selectors import licence_holder_ids
-from .services.seats import assign_licence, unassign_licence
+from .services.seats import assign_licence, licence_newcomers, unassign_licence
 
 
 @receiver(member_joined)
@@ -22,3 +23,8 @@ def give_a_free_licence(sender, tenant, user, actor, **kwargs):
 def free_their_licence(sender, tenant, user, actor, **kwargs):
     if user.pk in licence_holder_ids(tenant, [user.pk]):
         unassign_licence(tenant=tenant, actor=actor, user=user)
+
+
+@receiver(members_merged)
+def licence_merged_members(sender, tenant, user_ids, **kwargs):
+    return licence_newcomers(tenant=tenant, user_ids=user_ids)

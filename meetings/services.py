@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, Exists, F, Field, OuterRef, TextField, Value, When
+from django.db.models import Case, Exists, F, Field, OuterRef, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
 from django.utils import timezone
@@ -294,3 +294,18 @@ def set_licensed_cap(*, user: User, cap: int | None) -> None:
     meetings they organise follows. Personal settings are untouched."""
     ensure_meeting_settings(user=user)
     MeetingSettings.objects.filter(user=user).update(licensed_cap=cap)
+
+
+@transaction.atomic
+def move_meetings(*, source_ids: list[int], target: Tenant) -> int:
+    """The meetings of tenants merged into `target` are its meetings now, under its policy
+    (one statement whatever their number). Returns how many moved."""
+    # The meetings of the merged tenants: other tenants' rows than the one in scope.
+    return Meeting.objects.unscoped().filter(tenant_id__in=source_ids).update(tenant=target)
+
+
+@transaction.atomic
+def set_licensed_caps(*, user_ids: QuerySet, cap: int | None) -> int:
+    """Members given a licence in bulk (`user_ids`, a query): the cap of the meetings they
+    organise follows (one statement). Personal settings are untouched."""
+    return MeetingSettings.objects.filter(user_id__in=user_ids).update(licensed_cap=cap)

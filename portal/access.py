@@ -12,7 +12,17 @@ from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from tenancy.models import Membership, Tenant, User
 from tenancy.selectors import has_second_factor
+
+
+class AdminRequest(HttpRequest):
+    """For type checking only: the request an `admin_required` view gets, with the admin, their
+    membership and their managed tenant (set by tenancy.middleware)."""
+
+    user: User  # signed in: never AnonymousUser here
+    membership: Membership
+    tenant: Tenant
 
 
 def admin_required(view):

@@ -12,14 +12,6 @@ from .models import ProvisionedUser, ProvisioningToken
 TOKEN_SEPARATOR = "."  # noqa: S105  # between the key and the secret, not a secret
 
 
-def verified_domains_of(tenant: Tenant) -> list[str]:
-    """The domains the tenant proved it owns, where its identity provider may provision people.
-
-    Today a managed tenant has proved exactly one, `Tenant.domain`; once tenants hold several
-    verified domains, this is the one place to read them from."""
-    return [tenant.domain] if tenant.is_managed else []
-
-
 def token_presented(presented: str) -> ProvisioningToken | None:
     """The token whose `<key>.<secret>` was presented (revoked ones too), or None.
 

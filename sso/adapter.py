@@ -47,6 +47,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         connection = connection_by_slug(client_id or provider or "")
         return [] if connection is None else [signin.social_app_of(connection)]
 
+    def is_email_verified(self, provider: Any, email: str) -> bool:
+        # The IdP's addresses count as verified only where it is trusted: its tenant's proven
+        # domains and their subdomains (allauth's own setting would list exact domains).
+        connection = connection_by_slug(provider.app.provider_id) if provider.app else None
+        return connection is not None and signin.vouches_for(connection, email)
+
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         signin.vouched_address(request, sociallogin)
 

@@ -5,17 +5,10 @@ from django.db.models import QuerySet
 from core.scoping import in_tenant_scope
 from tenancy.email_domains import domain_of_email
 from tenancy.exceptions import InvalidDomainError
-from tenancy.models import Membership, Tenant, User
-from tenancy.selectors import membership_of
+from tenancy.models import Membership, Tenant, TenantDomain, User
+from tenancy.selectors import covering_domain, membership_of
 
 from .models import SsoConnection
-
-
-def verified_domains_of(tenant: Tenant) -> frozenset[str]:
-    """The domains `tenant` proved it owns: the only addresses its identity provider may vouch
-    for. A tenant is managed once its domain passed the DNS proof (licensing requires it);
-    until a tenant can prove several domains, that one domain is the answer."""
-    return frozenset({tenant.domain}) if tenant.is_managed else frozenset()
 
 
 @in_tenant_scope
@@ -36,22 +29,23 @@ def connection_by_slug(slug: str) -> SsoConnection | None:
 
 
 def connection_for_address(email: str) -> SsoConnection | None:
-    """The tested connection of the tenant that proved `email`'s domain: where the sign-in page
-    sends this address. None for an address no identity provider covers."""
+    """The tested connection of the tenant that proved `email`'s domain (or a parent of it,
+    `tenancy.selectors.covering_domain`): where the sign-in page sends this address. None for an
+    address no identity provider covers."""
     try:
         domain = domain_of_email(email)
     except InvalidDomainError:
         return None
+    held = covering_domain(domain)
+    if held is None or held.status not in TenantDomain.TRUSTED_STATUSES:
+        return None
     # Which tenant owns a domain is asked before anyone signs in: no tenant is in scope.
-    connection = (
+    return (
         SsoConnection.objects.unscoped()
         .select_related("tenant")
-        .filter(tenant__domain=domain, tested_at__isnull=False)
+        .filter(tenant_id=held.tenant_id, tested_at__isnull=False)
         .first()
     )
-    if connection is None or domain not in verified_domains_of(connection.tenant):
-        return None
-    return connection
 
 
 def enforced_connection_for_address(email: str) -> SsoConnection | None:

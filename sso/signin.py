@@ -28,14 +28,14 @@ from core.tokens import new_token
 from tenancy.email_domains import domain_of_email
 from tenancy.exceptions import InvalidDomainError
 from tenancy.models import Membership, User
-from tenancy.selectors import membership_of
+from tenancy.selectors import membership_of, proves_domain
 
 from . import services
 from .encryption import unseal
 from .failures import Reason, sign_in_failed
 from .idp import discovery_url
 from .models import SsoConnection
-from .selectors import connection_by_slug, verified_domains_of
+from .selectors import connection_by_slug
 
 # Where the IdP's SAML attributes are looked for, by what Quorum needs (first found wins): the
 # names of the SAML attribute profiles and those Microsoft Entra, Okta and Google send.
@@ -77,13 +77,23 @@ class Purpose(StrEnum):
     TEST = "test"
 
 
+def vouches_for(connection: SsoConnection, email: str) -> bool:
+    """Whether the connection's identity provider is trusted for `email`: an address at one of
+    its tenant's proven domains or their subdomains (`tenancy.selectors.proves_domain`)."""
+    try:
+        domain = domain_of_email(email)
+    except InvalidDomainError:
+        return False
+    return proves_domain(connection.tenant, domain)
+
+
 def social_app_of(connection: SsoConnection) -> SocialApp:
     """What allauth calls an app, made from the connection whenever allauth asks for it (never
     saved: the secret stays sealed in the connection's row)."""
     trusted = {
-        # allauth counts the IdP's addresses as verified at these domains only, and matches
-        # an account already here by such an address (the IdP's subject from then on).
-        "verified_email": sorted(verified_domains_of(connection.tenant)),
+        # allauth matches an account already here by an address the IdP vouches for (the IdP's
+        # subject from then on); which addresses count as verified is `vouches_for`, asked
+        # through the adapter (sso.adapter.SocialAccountAdapter.is_email_verified).
         "email_authentication": True,
     }
     if connection.protocol == SsoConnection.Protocol.OIDC:
@@ -202,11 +212,7 @@ def vouched_address(request: HttpRequest, sociallogin: SocialLogin) -> None:
     email = addresses[0].strip().lower() if addresses else ""
     if not email:
         refuse(Reason.NO_ADDRESS)
-    try:
-        trusted = domain_of_email(email) in verified_domains_of(connection.tenant)
-    except InvalidDomainError:
-        trusted = False
-    if not trusted:
+    if not vouches_for(connection, email):
         refuse(Reason.UNTRUSTED_ADDRESS, email=email)
     if testing:
         # Started by an admin of the tenant (portal), answered in their own session.

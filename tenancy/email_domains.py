@@ -1,4 +1,5 @@
-"""Normalising e-mail domains into tenant keys, and telling work domains from consumer ones."""
+"""Normalising e-mail domains, and telling work domains from consumer ones. Which tenant a domain
+belongs to is `tenancy.selectors.tenant_for_domain`'s answer alone."""
 
 import ipaddress
 from functools import cache
@@ -24,7 +25,7 @@ def consumer_domains():
 
 
 def normalise_domain(domain: str) -> str:
-    """Lower case, no trailing dot, IDN to punycode (IDNA 2008): the key of a tenant.
+    """Lower case, no trailing dot, IDN to punycode (IDNA 2008): as stored and looked up.
 
     Raises InvalidDomainError for anything that is not a DNS name, IP literals included, and for
     a domain that mail software would deliver elsewhere than to its key.
@@ -109,6 +110,12 @@ def domain_of_email(email: str) -> str:
 SECOND_LEVEL_LABELS = frozenset({"co", "com", "net", "org", "ne", "or", "ac"})
 
 
+def is_public_suffix(domain: str) -> bool:
+    """co.uk, com.br: a suffix under which names are sold, nobody's own domain."""
+    labels = domain.split(".")
+    return len(labels) == 2 and labels[0] in SECOND_LEVEL_LABELS
+
+
 def is_consumer_domain(domain):
     """True for public mail providers (gmail.com, orange.fr, …), where no tenant can exist."""
     if domain in consumer_domains():
@@ -124,7 +131,7 @@ def is_consumer_domain(domain):
 
 
 def work_domain_of_email(email):
-    """The tenant key of a work address; refuses consumer and IP-literal domains."""
+    """The normalised domain of a work address; refuses consumer and IP-literal domains."""
     domain = domain_of_email(email)
     if is_consumer_domain(domain):
         raise ConsumerDomainError(

@@ -67,18 +67,22 @@ class User(AbstractUser):
 
 
 class Tenant(models.Model):
-    """Everybody whose verified address ends in `domain`: one organisation."""
+    """Everybody whose verified address is at one of its domains (TenantDomain): one
+    organisation. `domain` is its primary domain; a tenant merged into another is closed."""
 
     class State(models.TextChoices):
         UNMANAGED = "unmanaged", _("Free (unmanaged)")
         MANAGED = "managed", _("Managed")
+        CLOSED = "closed", _("Closed (merged into another organisation)")
 
     class SignupMode(models.TextChoices):
         LICENCE_IF_FREE = "licence_if_free", _("Join, and get a licence when one is free")
         APPROVAL = "approval", _("Wait for an admin's approval")
         REFUSED = "refused", _("Refused: only the admins add people")
 
-    domain = models.CharField(_("domain"), max_length=253, unique=True)
+    # The primary domain. Not unique: a closed tenant keeps the domain it had, which another
+    # tenant may hold now (TenantDomain.domain is the unique key).
+    domain = models.CharField(_("domain"), max_length=253, db_index=True)
     state = models.CharField(
         _("state"), max_length=16, choices=State.choices, default=State.UNMANAGED
     )
@@ -94,6 +98,10 @@ class Tenant(models.Model):
         _("two-factor authentication for every member"), default=False, db_default=False
     )
     created_at = models.DateTimeField(default=timezone.now)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -108,6 +116,68 @@ class Tenant(models.Model):
     @property
     def is_managed(self):
         return self.state == self.State.MANAGED
+
+
+class TenantDomain(models.Model):
+    """A domain of a tenant: addresses there belong to the tenant, and, once the domain is
+    verified, addresses at its subdomains too (eu.contoso.com). One domain per tenant is its
+    primary one, `Tenant.domain`; an admin may add more (proven the same way, by a DNS record).
+
+    unverified (an unmanaged tenant's domain, never proven) → verified (its DNS record found;
+    re-checked daily while the tenant is managed) → in_grace (the record was missing; admins
+    are told) → suspended (still missing when the grace period ended: new sign-ups no longer
+    join on their own) → verified again as soon as the record is back.
+    """
+
+    class Status(models.TextChoices):
+        UNVERIFIED = "unverified", _("Not proven")
+        VERIFIED = "verified", _("Verified")
+        IN_GRACE = "in_grace", _("In grace period")
+        SUSPENDED = "suspended", _("Suspended")
+
+    # Whose subdomains belong to the tenant too.
+    COVERING_STATUSES = (Status.VERIFIED, Status.IN_GRACE, Status.SUSPENDED)
+    # Whose addresses (subdomains' included) the tenant's identity provider may vouch for and
+    # provision: proven and still in use. A suspended domain lost its proof: not trusted.
+    TRUSTED_STATUSES = (Status.VERIFIED, Status.IN_GRACE)
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(_("domain"), max_length=253, unique=True)
+    is_primary = models.BooleanField(_("primary"), default=False)
+    status = models.CharField(
+        _("state"), max_length=16, choices=Status.choices, default=Status.UNVERIFIED
+    )
+    # The code of the record that proves the domain: it must stay published.
+    token = models.CharField(max_length=64, blank=True)
+    added_at = models.DateTimeField(default=timezone.now)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    # The daily re-check (domains.services): when, what it found, its backoff on DNS trouble.
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    check_queued_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(_("last check"), null=True, blank=True)
+    last_outcome = models.CharField(max_length=16, blank=True)
+    servers_seen = models.JSONField(default=list, blank=True)
+    check_failures = models.PositiveIntegerField(default=0)
+    missing_since = models.DateTimeField(null=True, blank=True)
+    grace_ends_at = models.DateTimeField(null=True, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantScopedManager()
+
+    class Meta:
+        ordering = ["-is_primary", "domain"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant"], condition=models.Q(is_primary=True), name="one_primary_domain"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(domain=Lower("domain")), name="tenantdomain_lowercase"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "next_check_at"])]
+
+    def __str__(self):
+        return self.domain
 
 
 class Membership(models.Model):

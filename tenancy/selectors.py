@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -22,6 +23,7 @@ from .models import (
     Policy,
     Removal,
     Tenant,
+    TenantDomain,
     User,
 )
 
@@ -42,6 +44,58 @@ def account_at(email: str) -> User | None:
     """The account at `email`, whatever its case, found through the unique index on
     LOWER(email) (`email__iexact` is written UPPER(email) = UPPER(...), which no index serves)."""
     return User.objects.alias(lower_email=Lower("email")).filter(lower_email=email.lower()).first()
+
+
+def covering_domain(domain: str) -> TenantDomain | None:
+    """The tenant domain that addresses at `domain` (normalised) belong to: the same domain,
+    whatever its state, else its closest parent that was proven (verified, in grace or
+    suspended), so that eu.contoso.com belongs to whoever verified contoso.com. None when the
+    domain is nobody's yet. One query.
+
+    Finding it crosses tenants by nature; every address-to-tenant mapping goes through here."""
+    labels = domain.split(".")
+    candidates = [".".join(labels[index:]) for index in range(len(labels) - 1)]
+    held = {
+        row.domain: row
+        for row in TenantDomain.objects.unscoped()
+        .select_related("tenant")
+        .filter(domain__in=candidates)
+    }
+    if domain in held:
+        return held[domain]
+    for parent in candidates[1:]:
+        if parent in held and held[parent].status in TenantDomain.COVERING_STATUSES:
+            return held[parent]
+    return None
+
+
+def tenant_for_domain(domain: str) -> Tenant | None:
+    """The tenant whose addresses end in `domain` (see `covering_domain`), or None."""
+    held = covering_domain(domain)
+    return held.tenant if held is not None else None
+
+
+def proves_domain(tenant: Tenant, domain: str) -> bool:
+    """Whether addresses at `domain` (normalised) are the tenant's by proof: the domain, or the
+    parent covering it (`covering_domain`), is one of its domains, verified or in grace. Where
+    its identity provider may vouch for people and provision them."""
+    held = covering_domain(domain)
+    return (
+        held is not None
+        and held.tenant_id == tenant.pk
+        and held.status in TenantDomain.TRUSTED_STATUSES
+    )
+
+
+@in_tenant_scope
+def proven_domains_of(tenant: Tenant) -> list[str]:
+    """The tenant's domains that `proves_domain` trusts (their subdomains are trusted too),
+    sorted: what the admin centre lists for its identity provider."""
+    return list(
+        TenantDomain.objects.filter(status__in=TenantDomain.TRUSTED_STATUSES)
+        .order_by("domain")
+        .values_list("domain", flat=True)
+    )
 
 
 def tenant_of(user: User | AnonymousUser) -> Tenant | None:
@@ -92,7 +146,7 @@ def standing_of(user: User) -> Standing:
     membership = membership_of(user)
     if membership is not None:
         return Standing(Standing.MEMBER, domain)
-    tenant = Tenant.objects.filter(domain=domain).first()
+    tenant = tenant_for_domain(domain)
     if tenant is None:
         return Standing(Standing.NOT_ADMITTED, domain)
     admins = admins_of(tenant)
@@ -331,3 +385,15 @@ def unfinished_announcement_ids(*, quiet_since: datetime) -> list[int]:
         .exclude(pk__in=busy)
         .values_list("pk", flat=True)
     )
+
+
+@in_tenant_scope
+def member_ids_among(tenant: Tenant, user_ids: Iterable[int] | QuerySet) -> set[int]:
+    """Which of `user_ids` (a list or a query) are members of the tenant."""
+    return set(Membership.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
+
+
+@in_tenant_scope
+def waiting_for_approval_among(tenant: Tenant, user_ids: Iterable[int] | QuerySet) -> QuerySet:
+    """Which of `user_ids` (a list or a query) wait for the tenant's admins to let them in."""
+    return JoinRequest.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True)

@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures.celery_worker",
     "tests.fixtures.dns",
     "tests.fixtures.sentry",
+    "tests.fixtures.dns_hierarchy",
     "tests.fixtures.smtp",
     "tests.fixtures.stripe",
     "tests.fixtures.stripe_stub",

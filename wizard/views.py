@@ -84,6 +84,7 @@ def _claim_context(request, claim, **extra):
         seen=claims.seen_records_explained(claim),
         admins=claims.tenant_admins(claim.tenant),
         claim_window_hours=claim_services.CLAIM_WINDOW // timedelta(hours=1),
+        verified_window_days=claim_services.VERIFIED_WINDOW.days,
         dev_dns=dev_dns,
         **extra,
     )
@@ -310,7 +311,7 @@ def buy(request):
         return _purchase_page(
             request, claim=claim, notice=error.message, authenticate=authenticate, status=400
         )
-    except LicensingError as error:
+    except (LicensingError, DomainsError) as error:
         count_purchase(outcome="refused")
         return _purchase_page(request, claim=claim, notice=error.message, status=400)
     count_purchase(outcome=purchase.state)

@@ -240,6 +240,8 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Quorum <no-reply@quorum.example>")
+# Where links in mails sent by background jobs lead (no request there to name the site).
+BASE_URL = env("BASE_URL", "http://127.0.0.1:8000")
 
 # Celery: tasks are acknowledged after they ran, so a lost worker means a re-run, not a loss.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", env("REDIS_URL", "redis://127.0.0.1:6379/0"))
@@ -257,6 +259,16 @@ CELERY_BEAT_SCHEDULE = {
     # Safety net of the domain checks: a lost or expired message delays a check, never drops it.
     "domains-requeue-due-claims": {
         "task": "domains.requeue_due_claims",
+        "schedule": BEAT_SWEEP_SECONDS,
+    },
+    # Claims about to expire mail their claimant; verified claims unused for 7 days expire.
+    "domains-sweep-claims": {"task": "domains.sweep_claims", "schedule": 300.0},
+    # The daily re-check of verified domains: each minute queues the checks of the next minute,
+    # each at its own time of day (docs/PERFORMANCE.md, "Daily re-verification").
+    "domains-queue-domain-checks": {"task": "domains.queue_domain_checks", "schedule": 60.0},
+    # People of a merged organisation whose notice was never queued are told all the same.
+    "domains-requeue-merge-notices": {
+        "task": "domains.requeue_merge_notices",
         "schedule": BEAT_SWEEP_SECONDS,
     },
     # The same for announcements whose next batch was never queued.
@@ -285,6 +297,8 @@ CELERY_BEAT_SCHEDULE = {
 DNS_NAMESERVERS = env_list("DNS_NAMESERVERS")
 DNS_TIMEOUT = float(env("DNS_TIMEOUT", "2"))
 DNS_LIFETIME = float(env("DNS_LIFETIME", "4"))
+# How long a verified domain whose record went missing stays in use before it is suspended.
+DOMAIN_GRACE_DAYS = int(env("DOMAIN_GRACE_DAYS", "14"))
 
 # Stripe: real Stripe in production, localstripe on loopback in development and tests.
 STRIPE_API_BASE = env("STRIPE_API_BASE", "https://api.stripe.com")

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from domains.models import DomainClaim
 from domains.selectors import verified_claim
-from domains.services import use_claim
+from domains.services import reconfirm_claim, use_claim
 from licensing import gateway
 from licensing.exceptions import LicensingError, NotAMemberError, PaymentError
 from licensing.models import Licence, Purchase, SettingsMigration, Subscription
@@ -127,6 +127,7 @@ def _purchase_seats(
         # A double click or a retry of a purchase that went through: nothing more to do.
         return purchase
     tenant, claim = _buyable_tenant(buyer)
+    reconfirm_claim(claim=claim)  # the record must still be there: raises DomainsError if not
     if plan_key not in ENTRY_PLANS.get(purchase.entry, ()):
         raise LicensingError(_("This plan is not offered from where you started the upgrade."))
     plan = plan_by_key(plan_key)

@@ -1,6 +1,8 @@
 """The admin centre's writes: seats, licences, plan and cancellation of a managed tenant."""
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.counts import forget_count
@@ -9,8 +11,8 @@ from licensing import gateway
 from licensing.exceptions import LicensingError
 from licensing.models import Licence, Subscription
 from licensing.plans import ENTRY_PLANS, plan_by_key
-from licensing.selectors import assigned_count_key, live_subscription
-from meetings.services import set_licensed_cap
+from licensing.selectors import assigned_count_key, live_subscription, without_a_licence
+from meetings.services import set_licensed_cap, set_licensed_caps
 from tenancy.models import Membership, Tenant, User
 from tenancy.services.audit import record_audit
 
@@ -128,6 +130,51 @@ def assign_licence(*, tenant: Tenant, actor: User | None, user: User) -> Licence
         after={"licence": True},
     )
     return licence
+
+
+@in_tenant_scope
+@transaction.atomic
+def licence_newcomers(*, tenant: Tenant, user_ids: QuerySet) -> int:
+    """Give the free licences of the tenant's live subscription to the members among `user_ids`
+    (a query: the people of a merged organisation) who hold none, longest-standing members
+    first, in one INSERT ... SELECT whatever their number; the others wait for a licence (the
+    admin can buy more). Returns how many got one."""
+    subscription = live_subscription(tenant)
+    if subscription is None:
+        return 0
+    # The same lock as every seat change: "assigned <= bought" holds.
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    free = subscription.quantity - subscription.licences.count()
+    if free <= 0:
+        return 0
+    newcomers, params = (
+        without_a_licence(Membership.objects.filter(user_id__in=user_ids), subscription)
+        .order_by("joined_at", "user_id")
+        .values("user_id")[:free]
+        .query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Licence._meta.db_table} (subscription_id, user_id, assigned_at) "  # noqa: S608 (table name from model metadata)
+            f"SELECT %s, user_id, %s FROM ({newcomers}) AS newcomers",
+            [subscription.pk, timezone.now(), *params],
+        )
+        licensed = cursor.rowcount
+    if not licensed:
+        return 0
+    forget_count(assigned_count_key(subscription.pk))
+    set_licensed_caps(
+        user_ids=subscription.licences.filter(user_id__in=user_ids).values("user_id"),
+        cap=subscription.plan_details.meeting_cap,
+    )
+    record_audit(
+        tenant=tenant,
+        actor=None,
+        action="licences.assigned_to_newcomers",
+        target=subscription.stripe_subscription_id,
+        after={"licences": licensed, "free_before": free},
+    )
+    return licensed
 
 
 @in_tenant_scope

@@ -9,8 +9,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal.access import admin_required, recent_authentication_required
 from portal.forms import ProvisioningTokenForm
-from provisioning.selectors import token_of, tokens_of, verified_domains_of
+from provisioning.selectors import token_of, tokens_of
 from provisioning.services import tokens
+from tenancy.selectors import proven_domains_of
 
 
 def _page(request, form, *, created=None, status=200):
@@ -19,7 +20,7 @@ def _page(request, form, *, created=None, status=200):
         "form": form,
         "tokens": tokens_of(request.tenant),
         "scim_base_url": request.build_absolute_uri("/scim/v2"),
-        "domains": verified_domains_of(request.tenant),
+        "domains": proven_domains_of(request.tenant),
         "created": created,
     }
     response = render(request, "portal/provisioning.html", context, status=status)

@@ -10,7 +10,8 @@ from portal.access import admin_required, recent_authentication_required
 from portal.forms import OidcConnectionForm, SamlConnectionForm, SsoEnforcementForm, SsoStartForm
 from sso import services, signin
 from sso.exceptions import SsoError
-from sso.selectors import break_glass_admins, connection_of, verified_domains_of
+from sso.selectors import break_glass_admins, connection_of
+from tenancy.selectors import proven_domains_of
 
 
 @admin_required
@@ -66,7 +67,7 @@ def sso(request):
         "portal_section": "sso",
         "connection": connection,
         "for_the_idp": signin.for_the_idp(request, connection) if connection else None,
-        "domains": sorted(verified_domains_of(tenant)),
+        "domains": proven_domains_of(tenant),
         "admins": break_glass_admins(tenant),
         "start_form": start_form,
         "oidc_form": oidc_form,

@@ -22,13 +22,12 @@ from licensing.services.seats import assign_licence, unassign_licence
 from tenancy.email_domains import normalise_domain
 from tenancy.exceptions import InvalidDomainError, TenancyError
 from tenancy.models import Membership, Tenant, User
-from tenancy.selectors import account_at
+from tenancy.selectors import account_at, proven_domains_of, proves_domain
 from tenancy.services.audit import acting_as, record_audit
 from tenancy.services.membership import admit_member
 
 from ..exceptions import AddressTakenError, ProvisioningError
 from ..models import ProvisionedEmail, ProvisionedUser, ProvisioningToken
-from ..selectors import verified_domains_of
 
 
 @dataclass(frozen=True)
@@ -228,21 +227,19 @@ def deprovision_user(*, token: ProvisioningToken, resource: ProvisionedUser) -> 
 
 def _address_at_verified_domain(tenant: Tenant, address: str) -> str:
     address = address.strip().lower()
-    domains = verified_domains_of(tenant)
-    refusal = ProvisioningError(
-        _(
-            "userName must be an e-mail address at a verified domain of your organisation "
-            "(%(domains)s); %(address)s is not."
-        )
-        % {"domains": ", ".join(domains), "address": address}
-    )
     try:
         validate_email(address)
         domain = normalise_domain(address.rpartition("@")[2])
-    except (ValidationError, InvalidDomainError) as error:
-        raise refusal from error
-    if domain not in domains:
-        raise refusal
+    except (ValidationError, InvalidDomainError):
+        domain = None
+    if domain is None or not proves_domain(tenant, domain):
+        raise ProvisioningError(
+            _(
+                "userName must be an e-mail address at a verified domain of your organisation "
+                "(%(domains)s); %(address)s is not."
+            )
+            % {"domains": ", ".join(proven_domains_of(tenant)), "address": address}
+        )
     return address
 
 

@@ -18,8 +18,14 @@ from core.scoping import in_tenant_scope, tenant_scope
 
 from ..email_domains import domain_of_email, is_consumer_domain, normalise_domain
 from ..exceptions import InvalidDomainError, TenancyError
-from ..models import JoinRequest, Membership, Removal, Tenant, User
-from ..selectors import account_at, member_count_key, membership_of
+from ..models import JoinRequest, Membership, Removal, Tenant, TenantDomain, User
+from ..selectors import (
+    account_at,
+    covering_domain,
+    member_count_key,
+    membership_of,
+    tenant_for_domain,
+)
 from ..signals import member_joined, member_removed
 from .audit import record_audit
 from .rules import change_tenant_rule
@@ -30,12 +36,14 @@ from .security import end_sessions
 def join_tenant_of_verified_email(*, user: User, email: str) -> Membership | None:
     """Make `user` a member of the tenant of `email`'s domain, now that the address is verified.
 
-    Creates the tenant on the first verified address at a domain. Idempotent: a user who is
-    already a member stays as they are (their 60-day clock is not restarted). At a managed
+    The tenant is the one `tenant_for_domain` finds (a verified parent domain's included); the
+    first verified address at a domain nobody holds creates its tenant. Idempotent: a user who
+    is already a member stays as they are (their 60-day clock is not restarted). At a managed
     tenant the admins' sign-up rule applies: join (and get a free licence, see `member_joined`),
     wait for approval (a JoinRequest), or be refused; someone an admin removed is not let back
-    in. Returns the membership, or None when the user does not become a member (consumer or
-    invalid domain, approval pending, refused, removed).
+    in, and at a suspended domain nobody joins on their own (they wait for approval). Returns
+    the membership, or None when the user does not become a member (consumer or invalid domain,
+    approval pending, refused, removed).
     """
     try:
         domain = normalise_domain(email.rpartition("@")[2])
@@ -43,7 +51,8 @@ def join_tenant_of_verified_email(*, user: User, email: str) -> Membership | Non
         return None
     if is_consumer_domain(domain):
         return None
-    tenant = _get_or_create_tenant(domain)
+    held = _domain_of_new_address(domain)
+    tenant = held.tenant
     existing = membership_of(user)
     if existing is not None:
         return existing
@@ -53,7 +62,10 @@ def join_tenant_of_verified_email(*, user: User, email: str) -> Membership | Non
                 return None
             if tenant.signup_mode == Tenant.SignupMode.REFUSED:
                 return None
-            if tenant.signup_mode == Tenant.SignupMode.APPROVAL:
+            if (
+                tenant.signup_mode == Tenant.SignupMode.APPROVAL
+                or held.status == TenantDomain.Status.SUSPENDED
+            ):
                 JoinRequest.objects.get_or_create(user=user, defaults={"tenant": tenant})
                 return None
         return _add_member(tenant=tenant, user=user, actor=None)
@@ -67,13 +79,25 @@ def _add_member(*, tenant: Tenant, user: User, actor: User | None) -> Membership
     return membership
 
 
-def _get_or_create_tenant(domain: str) -> Tenant:
+def _domain_of_new_address(domain: str) -> TenantDomain:
+    """The tenant domain an address at `domain` belongs to, a new tenant's (primary, not
+    proven) when nobody holds it."""
+    held = covering_domain(domain)
+    if held is not None:
+        return held
     # Two first sign-ups at a domain may race; the unique domain lets exactly one insert win.
     try:
         with transaction.atomic():
-            return Tenant.objects.get_or_create(domain=domain)[0]
+            tenant = Tenant.objects.create(domain=domain)
+            # A new tenant, not in scope yet: its first domain is written for it.
+            return TenantDomain.objects.unscoped().create(
+                tenant=tenant, domain=domain, is_primary=True
+            )
     except IntegrityError:
-        return Tenant.objects.get(domain=domain)
+        held = covering_domain(domain)
+        if held is None:  # not the race for this domain after all
+            raise
+        return held
 
 
 # The admin centre's actions on people, roles and the sign-up rule of a managed tenant.
@@ -154,7 +178,7 @@ def remove_member(*, tenant: Tenant, actor: User, user: User) -> None:
 @in_tenant_scope
 @transaction.atomic
 def invite_member(*, tenant: Tenant, actor: User, email: str, name: str, base_url: str) -> User:
-    """Add a person by their address at the tenant's domain; they get an invitation to set a
+    """Add a person by their address at one of the tenant's domains; they get an invitation to set a
     password, and a licence when one is free (`member_joined`). Returns the new member."""
     email = (email or "").strip().lower()
     try:
@@ -162,10 +186,11 @@ def invite_member(*, tenant: Tenant, actor: User, email: str, name: str, base_ur
     except ValidationError as error:
         raise TenancyError(_("Enter a valid e-mail address.")) from error
     domain = domain_of_email(email)  # its refusal says why: too long, or read as another domain
-    if domain != tenant.domain:
+    if tenant_for_domain(domain) != tenant:
+        domains = TenantDomain.objects.values_list("domain", flat=True)
         raise TenancyError(
             _("Only addresses at %(domain)s can join your organisation.")
-            % {"domain": tenant.domain}
+            % {"domain": ", ".join(domains)}
         )
     user = User.objects.filter(email__iexact=email).first()
     if user is not None and membership_of(user) is not None:

@@ -17,11 +17,20 @@ def test_several_records_and_multi_string_records_joined(dns):
     )
 
 
-def test_one_check_costs_one_query_when_the_server_answers(dns):
+def test_a_flat_server_naming_no_zone_is_asked_as_the_resolver_and_it_says_so(dns):
+    """The test server answers NS queries with nothing and no SOA: the check finds no
+    authoritative server, and asks the configured resolver itself (two queries in all)."""
     dns.set_txt("contoso.com", "v=spf1 -all")
     before = dns.query_count
-    lookup_txt("contoso.com")
-    assert dns.query_count - before == 1
+    lookup = lookup_txt("contoso.com")
+    assert dns.query_count - before == 2
+    assert lookup.fell_back
+    [resolver] = lookup.servers
+    assert (resolver.role, resolver.address, resolver.outcome) == (
+        txt.RECURSIVE,
+        dns.address,
+        txt.FOUND,
+    )
 
 
 def test_nxdomain(dns):

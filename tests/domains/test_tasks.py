@@ -9,7 +9,8 @@ from django.utils import timezone
 from config.celery import app
 from domains import services
 from domains.models import DomainClaim
-from domains.tasks import check_claim_task, requeue_due_claims
+from domains.tasks import check_claim_task, queue_domain_checks, requeue_due_claims
+from tenancy.models import TenantDomain
 from tests.domains.conftest import DOMAIN
 from tests.factories import member
 
@@ -107,3 +108,61 @@ def test_window_end_expires_the_claim_on_the_worker(celery_worker, dns):
     requeue_due_claims.delay()
     expired = wait_for(claim_where(claim, status=Status.EXPIRED), what="expiry")
     assert "over 72 hours" in expired.last_error
+
+
+def test_the_beat_job_queues_a_recheck_at_its_time_and_the_worker_runs_it(
+    celery_worker, contoso, dns
+):
+    domain = TenantDomain.objects.unscoped().get(domain=DOMAIN)
+    due = timezone.now() + timedelta(seconds=3)
+    TenantDomain.objects.unscoped().filter(pk=domain.pk).update(next_check_at=due)
+    assert queue_domain_checks() == 1  # the beat job's run: the check goes out with its ETA
+    assert queue_domain_checks() == 0
+    checked = wait_for(
+        lambda: (
+            TenantDomain.objects.unscoped()
+            .filter(pk=domain.pk, last_checked_at__isnull=False)
+            .first()
+        ),
+        what="the re-check",
+    )
+    assert checked.last_checked_at >= due - timedelta(seconds=1)  # not before its time
+    assert (checked.status, checked.last_outcome) == (TenantDomain.Status.VERIFIED, "found")
+    assert checked.next_check_at - checked.last_checked_at >= timedelta(hours=1)
+    assert checked.check_queued_at is None
+
+
+def test_the_people_of_a_merged_tenant_are_told_once_by_the_worker(
+    celery_worker, contoso, dns, mailbox
+):
+    from domains.models import TenantMerge
+    from domains.tasks import requeue_merge_notices, send_merge_notices
+
+    rob, _people, _subscription = contoso
+    member("fay@fabrikam.com", name="Fay Durand")
+    member("gus@fabrikam.com", name="Gus Martin")
+    claim = services.start_domain_claim(
+        tenant=rob.membership.tenant, admin=rob, domain="fabrikam.com"
+    )
+    dns.set_txt("fabrikam.com", claim.record_value)
+    wait_for(
+        lambda: DomainClaim.objects.unscoped().filter(pk=claim.pk, status=Status.USED).first(),
+        what="the domain added by the worker's check",
+    )
+    merge = TenantMerge.objects.unscoped().get()
+    wait_for(
+        lambda: (
+            TenantMerge.objects.unscoped()
+            .filter(pk=merge.pk, notices_finished_at__isnull=False)
+            .exists()
+        ),
+        what="the notices",
+    )
+    send_merge_notices.delay(merge.pk)  # a second delivery of the task
+    assert requeue_merge_notices() == 0
+    wait_for(worker_idle, what="an idle worker")
+    told = sorted(address for message in mailbox.messages for address in message["to"])
+    assert told == ["fay@fabrikam.com", "gus@fabrikam.com"]
+    assert {message["subject"] for message in mailbox.messages} == {
+        "Your Quorum account is now part of contoso.com"
+    }

@@ -6,8 +6,10 @@ import re
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from domains.devdns import add_txt
 from domains.models import DomainClaim
 from domains.services import start_claim
 from licensing.models import Subscription
@@ -20,10 +22,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def rob_with_a_confirmed_domain():
+    """Rob, whose claim of contoso.test is verified, its record published on the test DNS
+    server (the purchase looks for it again)."""
     rob = member("rob@contoso.test", name="Rob Martin")
     member("sara@contoso.test", name="Sara Lefèvre")
     claim = start_claim(user=rob)
-    DomainClaim.objects.unscoped().filter(pk=claim.pk).update(status=DomainClaim.Status.VERIFIED)
+    DomainClaim.objects.unscoped().filter(pk=claim.pk).update(
+        status=DomainClaim.Status.VERIFIED, verified_at=timezone.now()
+    )
+    add_txt(settings.DEV_DNS_FILE, claim.record_name, claim.record_value)
     return rob
 
 

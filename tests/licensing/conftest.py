@@ -1,9 +1,10 @@
-from datetime import timedelta
-
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
+from domains.devdns import add_txt
 from domains.models import DomainClaim
+from domains.services import VERIFIED_WINDOW
 from licensing.services.purchase import purchase_seats, start_purchase
 from tests.factories import member
 
@@ -14,15 +15,19 @@ AUTHENTICATION_CARD = "4000002760003184"
 
 
 def verified_claim(user):
-    """A claim whose DNS check succeeded (the domains app's tests prove that part for real)."""
+    """A claim whose DNS check succeeded (the domains app's tests prove that part for real),
+    its record published on the test DNS server, where the purchase looks for it again."""
     now = timezone.now()
-    return DomainClaim.objects.unscoped().create(
+    claim = DomainClaim.objects.unscoped().create(
         tenant=user.membership.tenant,
         claimant=user,
+        domain=user.membership.tenant.domain,
         status=DomainClaim.Status.VERIFIED,
         verified_at=now,
-        expires_at=now + timedelta(hours=72),
+        expires_at=now + VERIFIED_WINDOW,
     )
+    add_txt(settings.DEV_DNS_FILE, claim.record_name, claim.record_value)
+    return claim
 
 
 def buy(localstripe, buyer, *, entry="admin", plan="essentials", card=GOOD_CARD, seats=None):

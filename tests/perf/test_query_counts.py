@@ -72,6 +72,7 @@ def test_each_admin_page_makes_at_most_12_queries_whatever_the_tenant_size(local
 
     pages = {key: count for key, count in counts.items() if key[0] in admin_page_paths(domain)}
     assert max(pages.values()) <= 12, counts
-    assert max(counts.values()) <= 20, counts
+    # The session's writes on top of a page (the domains banner's query included): 21 today.
+    assert max(counts.values()) <= 21, counts
     for name in admin_page_paths("large.example"):
         assert counts[name, 150] == counts[name, 1000], (name, counts)

@@ -12,8 +12,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from domains.models import DomainClaim
 from licensing.models import Subscription
-from tenancy.models import Membership, Policy, Tenant
+from tenancy.models import Membership, Policy, Tenant, TenantDomain
 from tenancy.services.membership import set_member_role
 from tests.factories import PASSWORD
 from tests.fixtures.two_factor import enrol_totp, recently_signed_in, totp_code
@@ -31,6 +32,10 @@ def role_of(user):
 
 def tenant_of_contoso():
     return Tenant.objects.get(domain="contoso.com")
+
+
+def second_domain():
+    return TenantDomain.objects.unscoped().get(domain="contoso.org")
 
 
 # Each sensitive change: (where it is posted, what is posted, the state it changes).
@@ -75,6 +80,16 @@ SENSITIVE = {
         {"form": "policy", "max_meeting_size": "50", "lobby_bypass": ""},
         lambda c: Policy.objects.unscoped().filter(max_meeting_size=50).exists(),
     ),
+    "add a domain": (
+        lambda c: reverse("portal:add_domain"),
+        {"domain": "fabrikam.com"},
+        lambda c: DomainClaim.objects.unscoped().filter(domain="fabrikam.com").exists(),
+    ),
+    "remove a domain": (
+        lambda c: reverse("portal:remove_domain", args=[second_domain().pk]),
+        {},
+        lambda c: TenantDomain.objects.unscoped().filter(domain="contoso.org").exists(),
+    ),
     "change the two-factor rule": (
         lambda c: reverse("portal:policies"),
         {"form": "two_factor", "two_factor_required": "on"},
@@ -95,6 +110,10 @@ def test_a_sensitive_change_asks_again_after_the_window_then_goes_through(change
     contoso, rob, sara = contoso_ready
     if change == "revoke an admin":
         set_member_role(tenant=tenant_of_contoso(), actor=rob, user=sara, role="admin")
+    if change == "remove a domain":  # a domain nobody's address is at
+        TenantDomain.objects.unscoped().create(
+            tenant=tenant_of_contoso(), domain="contoso.org", status="verified"
+        )
     url_of, data, state_of = SENSITIVE[change]
     url = url_of(contoso)
     before = state_of(contoso)

@@ -13,7 +13,7 @@ from licensing.models import Licence
 from meetings.models import Meeting, MeetingSettings
 from meetings.services import schedule_meeting, update_personal_settings
 from provisioning.models import ProvisionedUser
-from tenancy.models import AuditEvent, Membership, User
+from tenancy.models import AuditEvent, Membership, TenantDomain, User
 from tests.factories import PASSWORD, UserFactory
 from tests.fixtures.two_factor import recently_signed_in
 from tests.provisioning.conftest import ENTERPRISE, error_of, free_seats, new_user
@@ -73,7 +73,7 @@ def test_only_addresses_at_a_verified_domain_are_provisioned(contoso, entra):
     _token, scim = entra
     users_before = User.objects.count()
 
-    for address in ("ann@fabrikam.com", "ann@sub.contoso.com", "not-an-address"):
+    for address in ("ann@fabrikam.com", "ann@contoso.com.evil.test", "not-an-address"):
         response = scim.post("/Users", new_user(address))
         status, scim_type, detail = error_of(response)
         assert (status, scim_type) == (400, "invalidValue")
@@ -81,6 +81,31 @@ def test_only_addresses_at_a_verified_domain_are_provisioned(contoso, entra):
 
     assert User.objects.count() == users_before
     assert not ProvisionedUser.objects.unscoped().exists()
+
+
+def test_a_subdomain_of_a_verified_domain_is_provisioned_without_another_proof(contoso, entra):
+    rob, _people, _subscription = contoso
+    _token, scim = entra
+
+    response = scim.post("/Users", new_user("ann@eu.contoso.com"))
+
+    assert response.status_code == 201
+    ann = user("ann@eu.contoso.com")
+    assert Membership.objects.unscoped().get(user=ann).tenant == rob.membership.tenant
+
+
+def test_nobody_is_provisioned_at_a_suspended_domain_until_its_record_is_back(contoso, entra):
+    _token, scim = entra
+    contoso_domain = TenantDomain.objects.unscoped().filter(domain="contoso.com")
+    contoso_domain.update(status=TenantDomain.Status.SUSPENDED)
+
+    for address in ("ann@contoso.com", "ann@eu.contoso.com"):
+        status, scim_type, _detail = error_of(scim.post("/Users", new_user(address)))
+        assert (status, scim_type) == (400, "invalidValue")
+    assert not User.objects.filter(email__in=["ann@contoso.com", "ann@eu.contoso.com"]).exists()
+
+    contoso_domain.update(status=TenantDomain.Status.IN_GRACE)  # still proven, being re-checked
+    assert scim.post("/Users", new_user("ann@contoso.com")).status_code == 201
 
 
 def test_an_existing_member_is_linked_never_duplicated_and_keeps_their_password(contoso, entra):

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from sso.failures import Reason
 from sso.selectors import connection_of
-from tenancy.models import AuditEvent, JoinRequest, Membership, Tenant, User
+from sso.signin import vouches_for
+from tenancy.models import AuditEvent, JoinRequest, Membership, Tenant, TenantDomain, User
 from tenancy.services.membership import set_signup_mode
 from tests.fixtures.oidc import path_of, start_oidc_provider
 from tests.fixtures.sso import (
@@ -271,3 +272,36 @@ def test_an_address_that_is_not_one_is_a_form_error(contoso_oidc):
     response = enter_address(visitor(), "not an address")
     assert response.status_code == 400
     assert "Enter a valid email address." in text_of(response)
+
+
+def test_another_verified_domain_and_subdomains_sign_in_through_the_idp(contoso_oidc, oidc_idp):
+    """Addresses belong to the tenant through tenancy.selectors.covering_domain: a second domain
+    it verified and any subdomain of a verified one are routed to, and vouched by, its IdP."""
+    rob, _sara, _connection = contoso_oidc
+    tenant = rob.membership.tenant
+    TenantDomain.objects.unscoped().create(tenant=tenant, domain="fabrikam.com", status="verified")
+    for address in ("ann@fabrikam.com", "ann@eu.contoso.com"):
+        assert idp_url_of(enter_address(visitor(), address)).startswith(oidc_idp.issuer)
+
+    oidc_idp.add_person("nina", email="nina@eu.contoso.com", name="Nina Keller")
+    client = visitor()
+    response = oidc_sign_in(client, oidc_idp, "nina@eu.contoso.com", "nina")
+
+    nina = User.objects.get(email="nina@eu.contoso.com")
+    assert (response.status_code, signed_in_id(client)) == (302, nina.pk)
+    assert Membership.objects.unscoped().get(user=nina).tenant == tenant
+
+
+def test_a_suspended_domain_goes_back_to_passwords_and_its_idp_is_not_trusted_there(
+    contoso_oidc, oidc_idp
+):
+    _rob, _sara, connection = contoso_oidc
+    TenantDomain.objects.unscoped().filter(domain="contoso.com").update(status="suspended")
+
+    response = enter_address(visitor(), "sara@contoso.com")
+
+    assert response["Location"].startswith("/accounts/login/?password")
+    assert not vouches_for(connection, "sara@contoso.com")
+    assert not vouches_for(connection, "sara@eu.contoso.com")
+    TenantDomain.objects.unscoped().filter(domain="contoso.com").update(status="in_grace")
+    assert vouches_for(connection, "sara@eu.contoso.com")  # in grace: still proven

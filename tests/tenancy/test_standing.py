@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tenancy.models import Membership, Tenant
+from tenancy.models import Membership, Tenant, TenantDomain
 from tenancy.selectors import Standing, standing_of
 from tenancy.services.membership import remove_member, set_signup_mode
 from tests.factories import member
@@ -96,3 +96,18 @@ def test_each_state_in_french(contoso):
     tom = signs_up_under(contoso, Tenant.SignupMode.REFUSED, email="tom@contoso.com")
     home, _start = pages(tom, "fr")
     assert "Seuls les administrateurs ajoutent des personnes" in home
+
+
+def test_at_another_domain_of_the_tenant_or_a_subdomain_the_same_organisation_answers(contoso):
+    """Which organisation an address belongs to is tenancy.selectors.covering_domain's answer:
+    a domain the tenant added, or a subdomain of a verified one, is the tenant's too."""
+    tenant, rob = contoso
+    TenantDomain.objects.unscoped().filter(tenant=tenant).update(status="verified")
+    TenantDomain.objects.unscoped().create(tenant=tenant, domain="fabrikam.com", status="verified")
+    set_signup_mode(tenant=tenant, actor=rob, mode=Tenant.SignupMode.REFUSED)
+    for email in ("fay@fabrikam.com", "nina@eu.contoso.com"):
+        person = member(email)
+        assert standing_of(person) == Standing(
+            Standing.REFUSED_BY_RULE, email.partition("@")[2], (rob,)
+        )
+    assert Tenant.objects.count() == 1

@@ -211,3 +211,17 @@ def test_the_finish_page_of_an_admin_with_a_second_factor_says_nothing_more(
     page = client.get(reverse("wizard:done")).content.decode()
     assert "You are now the admin of contoso.com" in page
     assert "Next: set up two-factor authentication" not in page
+
+
+def test_a_record_gone_before_the_purchase_is_refused_with_why_and_nothing_charged(
+    client, rob, dns, localstripe
+):
+    page = open_step_4(client, rob)
+    dns.remove("contoso.com")
+    response = buy_through_the_page(client, localstripe, page)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "is no longer at contoso.com" in html
+    assert "Nothing was charged: publish the record again, then buy." in html
+    assert localstripe.subscriptions() == []
+    assert Tenant.objects.get().state == Tenant.State.UNMANAGED

@@ -4,8 +4,10 @@ import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from domains import services
 from domains.models import DomainClaim
@@ -110,6 +112,46 @@ def test_status_shows_the_records_seen_and_why_they_do_not_match(rob_client, rob
     assert "A Quorum record with another code" in page
     assert 'data-testid="attempts">1<' in page
     assert "Last check" in page and "Next check" in page
+
+
+def test_status_shows_each_server_asked_and_its_answer_next_to_the_strings(
+    rob_client, rob, dns_hierarchy
+):
+    rob_client.post(reverse("wizard:claim"))
+    claim = DomainClaim.objects.unscoped().get(claimant=rob)
+    dns_hierarchy.set_txt(DOMAIN, "v=spf1 -all", on=("ns1", "ns2"))
+    rob_client.post(reverse("wizard:check_now"))
+    page = text(rob_client.get(reverse("wizard:domain_status")))
+    assert "Waiting for the record" in page
+    assert "Servers asked" in page
+    for name, answer in [
+        ("ns1.contoso.com", "Not there"),
+        ("ns2.contoso.com", "Not there"),
+        ("ns3.contoso.com", "No answer"),
+    ]:
+        row = re.search(rf'<tr data-server="{name}".*?</tr>', page).group(0)
+        assert answer in row
+    assert "<code>v=spf1 -all</code>" in page
+    assert 'data-testid="fell-back"' not in page
+
+    # ns1 has it, ns2 lags behind: confirmed, and the page shows who had it.
+    dns_hierarchy.set_txt(DOMAIN, "v=spf1 -all", claim.record_value, on=("ns1",))
+    with time_machine.travel(timezone.now() + timedelta(seconds=11), tick=False):
+        page = text(rob_client.post(reverse("wizard:check_now"), headers={"HX-Request": "true"}))
+    assert "Domain confirmed" in page
+    ns1 = re.search(r'<tr data-server="ns1.contoso.com".*?</tr>', page).group(0)
+    assert "Found" in ns1 and f"<code>{claim.record_value}</code>" in ns1
+    ns2 = re.search(r'<tr data-server="ns2.contoso.com".*?</tr>', page).group(0)
+    assert "Not there" in ns2
+
+
+def test_status_says_when_the_resolver_was_asked_instead(rob_client, rob, dns):
+    rob_client.post(reverse("wizard:claim"))
+    rob_client.post(reverse("wizard:check_now"))
+    page = text(rob_client.get(reverse("wizard:domain_status")))
+    assert "We could not find the domain's own DNS servers" in page
+    assert f'<tr data-server="{dns.address}" data-answer="not_there">' in page
+    assert "Our DNS resolver" in page
 
 
 def test_record_added_confirms_the_domain(rob_client, rob, dns, localstripe):
