@@ -5,8 +5,12 @@ from typing import Any
 
 from core.money import from_cents
 from domains.selectors import used_claim
-from licensing.selectors import licence_counts, licence_holder_ids, live_subscription
-from provisioning.selectors import waiting_for_licence_count
+from licensing.selectors import (
+    licence_counts,
+    licence_holder_ids,
+    live_subscription,
+    waiting_member_count,
+)
 from tenancy.models import Membership, Tenant
 from tenancy.selectors import audit_events, member_count, members_by_email
 
@@ -16,17 +20,17 @@ EXPORT_CHUNK = 2000
 
 def dashboard_summary(tenant: Tenant) -> dict[str, Any]:
     """The dashboard's figures: the plan, its licence counts and next amount, the members, the
-    domain confirmation that made the tenant managed, the provisioned people waiting for a
-    licence, and the latest audit events."""
+    domain confirmation that made the tenant managed, the members waiting for a licence, and
+    the latest audit events."""
     subscription = live_subscription(tenant)
     plan = subscription.plan_details if subscription else None
     return {
         "subscription": subscription,
         "plan": plan,
-        "counts": licence_counts(subscription, kept=True) if subscription else None,
+        "counts": licence_counts(subscription) if subscription else None,
         "next_amount": from_cents(plan.total(subscription.quantity)) if plan else None,
         "members": member_count(tenant),
-        "waiting_for_licence": waiting_for_licence_count(tenant),
+        "waiting_for_licence": waiting_member_count(tenant),
         "domain_claim": used_claim(tenant),
         "events": audit_events(tenant)[:LATEST_EVENTS],
     }

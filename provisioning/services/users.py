@@ -2,7 +2,6 @@
 a licence when one is free, updated, deactivated (licence freed, sessions ended, meetings and
 settings kept) and reactivated. Every change is audited with the token's name as its actor."""
 
-from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,9 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.scoping import in_scope_of
-from licensing.exceptions import LicensingError
-from licensing.selectors import licence_holder_ids
-from licensing.services.seats import assign_licence, unassign_licence
+from licensing.services.seats import free_licence, licence_or_wait
 from tenancy.email_domains import normalise_domain
 from tenancy.exceptions import InvalidDomainError, TenancyError
 from tenancy.models import Membership, Tenant, User
@@ -170,8 +167,7 @@ def deactivate_user(*, token: ProvisioningToken, resource: ProvisionedUser) -> N
                 )
                 % {"address": user.email}
             )
-        if user.pk in licence_holder_ids(tenant, [user.pk]):
-            unassign_licence(tenant=tenant, actor=None, user=user)
+        free_licence(tenant=tenant, actor=None, user=user)
         user.is_active = False
         user.save(update_fields=["is_active"])
         _end_sessions(user)
@@ -206,9 +202,8 @@ def reactivate_user(*, token: ProvisioningToken, resource: ProvisionedUser) -> N
             before={"active": False},
             after={"active": True},
         )
-        # No seat free, or no live subscription: they wait, as the admin centre shows.
-        with suppress(LicensingError):
-            assign_licence(tenant=tenant, actor=None, user=user)
+        # No seat free: they wait for one, as the admin centre shows.
+        licence_or_wait(tenant=tenant, actor=None, user=user)
 
 
 @in_scope_of("token")
