@@ -281,9 +281,11 @@ def release_licensed_caps(*, tenant):
     ).update(licensed_cap=None)
 
 
-@transaction.atomic
 def set_licensed_cap(*, user, cap):
     """One member was given a licence (the plan's `cap`) or lost it (None): the cap of the
     meetings they organise follows. Personal settings are untouched."""
-    ensure_meeting_settings(user=user)
-    MeetingSettings.objects.filter(user=user).update(licensed_cap=cap)
+    # One UPDATE when the settings exist, as they do for every user but the oldest; each
+    # statement is atomic on its own.
+    if not MeetingSettings.objects.filter(user=user).update(licensed_cap=cap):
+        ensure_meeting_settings(user=user)
+        MeetingSettings.objects.filter(user=user).update(licensed_cap=cap)

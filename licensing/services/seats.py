@@ -154,7 +154,8 @@ def unassign_licence(*, tenant: Tenant, actor: User | None, user: User) -> None:
 
 
 @in_tenant_scope
-@transaction.atomic
+# No savepoint when nested (in every join): it raises nothing its callers would go on after.
+@transaction.atomic(savepoint=False)
 def licence_or_wait(*, tenant: Tenant, actor: User | None, user: User) -> bool:
     """A member joined (or was reactivated): a free licence is theirs, unless others were
     waiting for one before them; with none free, they wait (`LicenceWait`), in the audit log
@@ -164,8 +165,9 @@ def licence_or_wait(*, tenant: Tenant, actor: User | None, user: User) -> bool:
         return False
     if subscription.licences.filter(user=user).exists():
         return True
-    free = subscription.quantity - subscription.assigned
-    if free > 0 and not _waiting(tenant, subscription).exists():
+    # Whoever waits was there first. (A wait left behind only sends this member through the
+    # queue below, which passes over it.)
+    if subscription.assigned < subscription.quantity and not LicenceWait.objects.exists():
         _grant(subscription, tenant=tenant, actor=actor, user=user)
         return True
     _, began = LicenceWait.objects.get_or_create(user=user, defaults={"tenant": tenant})

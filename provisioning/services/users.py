@@ -10,7 +10,7 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,7 +49,9 @@ class Profile:
 
 
 @in_scope_of("token")
-@transaction.atomic
+# No savepoint of its own inside the SCIM request's transaction: a refusal ends that whole
+# transaction anyway (two statements fewer for each of an identity provider's thousands).
+@transaction.atomic(savepoint=False)
 def provision_user(*, token: ProvisioningToken, profile: Profile) -> ProvisionedUser:
     """Make the person a verified member of the token's tenant, with a licence when one is
     free (else they wait for one): a new account, or the existing account at the address,
@@ -58,9 +60,6 @@ def provision_user(*, token: ProvisioningToken, profile: Profile) -> Provisioned
     address = _address_at_verified_domain(tenant, profile.address)
     _check_lengths(profile)
     with acting_as(token.name):
-        account = account_at(address)
-        if account is not None and ProvisionedUser.objects.filter(user=account).exists():
-            raise AddressTakenError(_("%(address)s is already provisioned.") % {"address": address})
         try:
             user = admit_member(tenant=tenant, actor=None, email=address, name=profile.name)
         except TenancyError as error:
@@ -68,12 +67,19 @@ def provision_user(*, token: ProvisioningToken, profile: Profile) -> Provisioned
         if user.name != profile.name:
             user.name = profile.name
             user.save(update_fields=["name"])
-        resource = ProvisionedUser.objects.create(
-            tenant=tenant,
-            user=user,
-            external_id=profile.external_id,
-            attributes=profile.attributes,
-        )
+        try:
+            resource = ProvisionedUser.objects.create(
+                tenant=tenant,
+                user=user,
+                external_id=profile.external_id,
+                attributes=profile.attributes,
+            )
+        except IntegrityError as error:
+            # The account was provisioned before (one resource per account): the transaction
+            # ends here, undoing the lines above.
+            raise AddressTakenError(
+                _("%(address)s is already provisioned.") % {"address": address}
+            ) from error
         _keep_emails(resource, profile.emails, replacing=False)
         record_audit(
             tenant=tenant,
