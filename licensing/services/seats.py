@@ -8,7 +8,7 @@ many admins, identity providers and sign-ups act at once. The row keeps the numb
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from core.scoping import in_tenant_scope
@@ -170,7 +170,7 @@ def licence_or_wait(*, tenant: Tenant, actor: User | None, user: User) -> bool:
     if subscription.assigned < subscription.quantity and not LicenceWait.objects.exists():
         _grant(subscription, tenant=tenant, actor=actor, user=user)
         return True
-    _, began = LicenceWait.objects.get_or_create(user=user, defaults={"tenant": tenant})
+    _wait, began = LicenceWait.objects.get_or_create(user=user, defaults={"tenant": tenant})
     if began:
         record_audit(
             tenant=tenant,
@@ -209,7 +209,7 @@ def give_free_seats_to_waiting_members(*, tenant: Tenant, actor: User | None) ->
     return _give_free_seats(subscription, tenant=tenant, actor=actor)
 
 
-def _waiting(tenant: Tenant, subscription: Subscription):
+def _waiting(tenant: Tenant, subscription: Subscription) -> QuerySet[LicenceWait]:
     """The tenant's members waiting for a licence, longest waiting first (the caller holds the
     subscription's lock). A wait left behind (an account deactivated or a member gone without
     its service, a licence given meanwhile) is passed over."""
@@ -264,7 +264,8 @@ def _grant(
 def _take_back(
     subscription: Subscription, *, tenant: Tenant, actor: User | None, user: User
 ) -> None:
-    subscription.assigned -= 1
+    # Never below 0: a licence made without its service is counted at the next seat change.
+    subscription.assigned = max(subscription.assigned - 1, 0)
     subscription.save(update_fields=["assigned"])
     set_licensed_cap(user=user, cap=None)
     record_audit(
