@@ -588,14 +588,16 @@ def _record_went_missing(domain: TenantDomain, now: datetime) -> None:
     domain.status = DomainStatus.IN_GRACE
     domain.missing_since = now
     domain.grace_ends_at = now + grace_period()
-    _audit_domain(domain, "domain.record_missing", DomainStatus.VERIFIED, now)
+    _audit_domain(
+        domain, action="domain.record_missing", before=DomainStatus.VERIFIED, checked_at=now
+    )
     _tell_admins(domain, "domains/email/domain_record_missing")
 
 
 def _suspend(domain: TenantDomain, now: datetime) -> None:
     domain.status = DomainStatus.SUSPENDED
     domain.suspended_at = now
-    _audit_domain(domain, "domain.suspended", DomainStatus.IN_GRACE, now)
+    _audit_domain(domain, action="domain.suspended", before=DomainStatus.IN_GRACE, checked_at=now)
     _tell_admins(domain, "domains/email/domain_suspended")
 
 
@@ -603,11 +605,15 @@ def _record_is_back(domain: TenantDomain, now: datetime) -> None:
     before = domain.status
     domain.status = DomainStatus.VERIFIED
     domain.missing_since = domain.grace_ends_at = domain.suspended_at = None
-    action = "domain.restored" if before == DomainStatus.SUSPENDED else "domain.record_back"
-    _audit_domain(domain, action, before, now)
+    _audit_domain(
+        domain,
+        action="domain.restored" if before == DomainStatus.SUSPENDED else "domain.record_back",
+        before=before,
+        checked_at=now,
+    )
 
 
-def _audit_domain(domain: TenantDomain, action: str, before: str, checked_at: datetime) -> None:
+def _audit_domain(domain: TenantDomain, *, action: str, before: str, checked_at: datetime) -> None:
     after = {"status": domain.status, "checked_at": checked_at.isoformat()}
     if domain.grace_ends_at is not None:
         after["grace_ends_at"] = domain.grace_ends_at.isoformat()

@@ -90,6 +90,10 @@ class Subscription(models.Model):
     )
     plan = models.CharField(max_length=16, choices=PLAN_CHOICES)
     quantity = models.PositiveIntegerField()
+    # How many of its licences are assigned: kept by every service that assigns or frees one,
+    # under the lock on this row, so that the seat limit is checked without counting licences
+    # (a count that grows with every assignment). `change_seat_count` counts them again.
+    assigned = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=32, choices=Status.choices)
     stripe_customer_id = models.CharField(max_length=255)
     stripe_subscription_id = models.CharField(max_length=255, unique=True)
@@ -151,6 +155,27 @@ class Licence(models.Model):
 
     def __str__(self):
         return f"Licence of {self.user_id} in {self.subscription_id}"
+
+
+class LicenceWait(models.Model):
+    """A member waiting for a licence: none was free when they joined (or came back). Seats
+    freed or added go to those waiting, the longest waiting first (`licensing.services.seats`).
+
+    An admin who takes a licence back does not put its holder here: that was their choice."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="licence_wait"
+    )
+    since = models.DateTimeField(default=timezone.now)
+
+    objects = TenantScopedManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "since", "id"], name="licence_wait_queue")]
+
+    def __str__(self):
+        return f"{self.user_id} waiting since {self.since}"
 
 
 class SettingsMigration(models.Model):

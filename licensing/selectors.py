@@ -4,13 +4,12 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from core.counts import kept_count
 from core.scoping import in_tenant_scope
 from tenancy.models import Membership, Tenant, User
 
 from . import gateway
 from .exceptions import NoLiveSubscription
-from .models import Licence, Purchase, Subscription
+from .models import Licence, LicenceWait, Purchase, Subscription
 
 
 @in_tenant_scope
@@ -66,23 +65,20 @@ def licence_holders(subscription: Subscription, *, limit: int) -> QuerySet[Licen
     return subscription.licences.select_related("user").order_by("user__name")[:limit]
 
 
-def assigned_count_key(subscription_id: int) -> str:
-    return f"licences:{subscription_id}"
-
-
-def licence_counts(subscription: Subscription, *, kept: bool = False) -> dict[str, int]:
-    """Bought, assigned and free licences of a subscription; `kept`: the assigned count may be
-    a minute old unless a licence was assigned or freed since (for the dashboard)."""
-    assigned = (
-        kept_count(assigned_count_key(subscription.pk), subscription.licences.all())
-        if kept
-        else subscription.licences.count()
-    )
+def licence_counts(subscription: Subscription) -> dict[str, int]:
+    """Bought, assigned and free licences of a subscription (the row keeps the number
+    assigned: nothing is counted)."""
     return {
         "bought": subscription.quantity,
-        "assigned": assigned,
-        "free": max(subscription.quantity - assigned, 0),
+        "assigned": subscription.assigned,
+        "free": max(subscription.quantity - subscription.assigned, 0),
     }
+
+
+@in_tenant_scope
+def waiting_member_count(tenant: Tenant) -> int:
+    """How many members wait for a licence: none was free when they joined or came back."""
+    return LicenceWait.objects.filter(user__is_active=True, user__membership__tenant=tenant).count()
 
 
 def invoices_of(subscription: Subscription) -> list[dict[str, Any]]:

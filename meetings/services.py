@@ -288,12 +288,14 @@ def release_licensed_caps(*, tenant: Tenant) -> int:
     ).update(licensed_cap=None)
 
 
-@transaction.atomic
 def set_licensed_cap(*, user: User, cap: int | None) -> None:
     """One member was given a licence (the plan's `cap`) or lost it (None): the cap of the
     meetings they organise follows. Personal settings are untouched."""
-    ensure_meeting_settings(user=user)
-    MeetingSettings.objects.filter(user=user).update(licensed_cap=cap)
+    # One UPDATE when the settings exist, as they do for every user but the oldest; each
+    # statement is atomic on its own.
+    if not MeetingSettings.objects.filter(user=user).update(licensed_cap=cap):
+        ensure_meeting_settings(user=user)
+        MeetingSettings.objects.filter(user=user).update(licensed_cap=cap)
 
 
 @transaction.atomic
@@ -305,7 +307,7 @@ def move_meetings(*, source_ids: list[int], target: Tenant) -> int:
 
 
 @transaction.atomic
-def set_licensed_caps(*, user_ids: QuerySet, cap: int | None) -> int:
-    """Members given a licence in bulk (`user_ids`, a query): the cap of the meetings they
+def set_licensed_caps(*, user_ids: QuerySet[Any, Any] | list[int], cap: int | None) -> int:
+    """Members given a licence in bulk (`user_ids`, a query or a list): the cap of the meetings they
     organise follows (one statement). Personal settings are untouched."""
     return MeetingSettings.objects.filter(user_id__in=user_ids).update(licensed_cap=cap)

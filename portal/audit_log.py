@@ -192,7 +192,56 @@ SENTENCES: dict[str, Sentence] = {
     "domain_claim.used": lambda a, t, b, f: (
         _("The proof of %(target)s was used to upgrade the organisation.") % {"target": t}
     ),
+    "domain.added": lambda a, t, b, f: (
+        _("%(actor)s added %(target)s to the organisation's domains.") % {"actor": a, "target": t}
+        + (
+            " "
+            + _("%(joined)s members of the organisation at that domain joined.")
+            % {"joined": f.get("joined")}
+            if f.get("joined")
+            else ""
+        )
+    ),
+    "domain.verified": lambda a, t, b, f: (
+        _("%(target)s is now a verified domain of the organisation.") % {"target": t}
+    ),
+    "domain.refused": lambda a, t, b, f: (
+        _("%(target)s was not added: another organisation holds it (admin %(held_by)s).")
+        % {"target": t, "held_by": f.get("held_by")}
+    ),
+    "domain.removed": lambda a, t, b, f: (
+        _("%(actor)s removed %(target)s from the organisation's domains.")
+        % {"actor": a, "target": t}
+    ),
+    "domain.record_missing": lambda a, t, b, f: (
+        _("The DNS record of %(target)s is missing: the grace period runs until %(until)s.")
+        % {"target": t, "until": f.get("grace_ends_at", "")[:10]}
+    ),
+    "domain.suspended": lambda a, t, b, f: (
+        _("%(target)s is suspended: its DNS record did not come back in the grace period.")
+        % {"target": t}
+    ),
+    "domain.record_back": lambda a, t, b, f: (
+        _("The DNS record of %(target)s is back: the domain is verified again.") % {"target": t}
+    ),
+    "domain.restored": lambda a, t, b, f: (
+        _("The DNS record of %(target)s is back: the suspension is lifted.") % {"target": t}
+    ),
+    "tenant.merged": lambda a, t, b, f: (
+        _("The organisation at %(target)s was merged into this one.") % {"target": t}
+    ),
     # licensing
+    "licences.waiting": lambda a, t, b, f: (
+        _("%(target)s waits for a licence: none was free.") % {"target": t}
+    ),
+    "licences.newcomers_waiting": lambda a, t, b, f: (
+        _("%(waiting)s members who joined with a merged domain wait for a licence.")
+        % {"waiting": f.get("waiting")}
+    ),
+    "licences.assigned_to_newcomers": lambda a, t, b, f: (
+        _("%(licences)s free licences went to the members waiting longest.")
+        % {"licences": f.get("licences")}
+    ),
     "licences.quantity_changed": lambda a, t, b, f: (
         _("%(actor)s changed the number of licences from %(before)s to %(after)s.")
         % {"actor": a, "before": b.get("quantity"), "after": f.get("quantity")}

@@ -9,8 +9,12 @@ from django.shortcuts import get_object_or_404
 from core.money import from_cents
 from core.scoping import in_tenant_scope
 from domains.selectors import used_claim
-from licensing.selectors import licence_counts, licence_holder_ids, live_subscription
-from provisioning.selectors import waiting_for_licence_count
+from licensing.selectors import (
+    licence_counts,
+    licence_holder_ids,
+    live_subscription,
+    waiting_member_count,
+)
 from tenancy.models import Membership, Tenant
 from tenancy.selectors import audit_events, member_count, members_by_email
 
@@ -24,13 +28,13 @@ UNMAILED_SWEEP = 500
 
 def dashboard_summary(tenant: Tenant) -> dict[str, Any]:
     """The dashboard's figures: the plan, its licence counts and next amount, the members, the
-    domain confirmation that made the tenant managed, the provisioned people waiting for a
-    licence, and the latest audit events."""
+    domain confirmation that made the tenant managed, the members waiting for a licence, and
+    the latest audit events."""
     subscription = live_subscription(tenant)
     plan = counts = next_amount = None
     if subscription is not None:
         plan = subscription.plan_details
-        counts = licence_counts(subscription, kept=True)
+        counts = licence_counts(subscription)
         next_amount = from_cents(plan.total(subscription.quantity))
     return {
         "subscription": subscription,
@@ -38,7 +42,7 @@ def dashboard_summary(tenant: Tenant) -> dict[str, Any]:
         "counts": counts,
         "next_amount": next_amount,
         "members": member_count(tenant),
-        "waiting_for_licence": waiting_for_licence_count(tenant),
+        "waiting_for_licence": waiting_member_count(tenant),
         "domain_claim": used_claim(tenant),
         "events": audit_events(tenant)[:LATEST_EVENTS],
     }

@@ -1,10 +1,9 @@
 import hmac
 import uuid
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from core.scoping import in_tenant_scope
-from licensing.models import Licence, Subscription
 from tenancy.models import Tenant
 
 from .models import ProvisionedUser, ProvisioningToken
@@ -58,15 +57,3 @@ def provisioned_user(tenant: Tenant, *, scim_id: str) -> ProvisionedUser | None:
     except ValueError:
         return None
     return provisioned_users(tenant).filter(scim_id=key).first()
-
-
-@in_tenant_scope
-def waiting_for_licence_count(tenant: Tenant) -> int:
-    """Active provisioned members who hold no licence of the live subscription: no seat was free
-    when their identity provider provisioned them."""
-    licensed = Licence.objects.filter(
-        user=OuterRef("user"),
-        subscription__tenant=tenant,
-        subscription__status__in=Subscription.LIVE_STATUSES,
-    )
-    return ProvisionedUser.objects.filter(user__is_active=True).filter(~Exists(licensed)).count()

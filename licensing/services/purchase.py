@@ -15,7 +15,7 @@ from domains.selectors import verified_claim
 from domains.services import reconfirm_claim, use_claim
 from licensing import gateway
 from licensing.exceptions import LicensingError, NotAMemberError, PaymentError
-from licensing.models import Licence, Purchase, SettingsMigration, Subscription
+from licensing.models import Licence, LicenceWait, Purchase, SettingsMigration, Subscription
 from licensing.plans import ENTRY_PLANS, Plan, plan_by_key
 from licensing.selectors import count_seats, open_purchase
 from meetings.services import migrate_personal_settings
@@ -235,6 +235,10 @@ def _make_tenant_managed(
     licensed = _licence_every_member(subscription, tenant, now)
     if licensed != purchase.seats:
         raise LicensingError(_("The members changed during the purchase. Please try again."))
+    subscription.assigned = licensed
+    subscription.save(update_fields=["assigned"])
+    # Everybody holds a licence now, those who waited under an earlier subscription too.
+    LicenceWait.objects.filter(tenant=tenant).delete()
     Membership.objects.filter(tenant=tenant, user=purchase.buyer).update(role=Membership.Role.ADMIN)
     Tenant.objects.filter(pk=tenant.pk).update(state=Tenant.State.MANAGED)
     use_claim(claim=claim)

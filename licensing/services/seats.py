@@ -1,17 +1,22 @@
-"""The admin centre's writes: seats, licences, plan and cancellation of a managed tenant."""
+"""The admin centre's writes: seats, licences, plan and cancellation of a managed tenant; and
+the members waiting for a licence, who get the seats freed or added, the longest waiting first.
+
+Every change to a tenant's licences, and to who waits for one, first locks the tenant's live
+subscription row: "assigned <= quantity" then holds and a free seat goes to one member however
+many admins, identity providers and sign-ups act at once. The row keeps the number assigned."""
+
+from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.counts import forget_count
 from core.scoping import in_tenant_scope
 from licensing import gateway
 from licensing.exceptions import LicensingError
-from licensing.models import Licence, Subscription
+from licensing.models import Licence, LicenceWait, Subscription
 from licensing.plans import ENTRY_PLANS, plan_by_key
-from licensing.selectors import assigned_count_key, live_subscription, without_a_licence
 from meetings.services import set_licensed_cap, set_licensed_caps
 from tenancy.models import Membership, Tenant, User
 from tenancy.services.audit import record_audit
@@ -19,13 +24,20 @@ from tenancy.services.audit import record_audit
 MAX_SEATS = 1_000_000
 
 
+def _live_subscription_locked(tenant: Tenant) -> Subscription | None:
+    # One statement: the tenant in scope's live subscription (there is at most one), locked.
+    return (
+        Subscription.objects.select_for_update()
+        .filter(status__in=Subscription.LIVE_STATUSES)
+        .first()
+    )
+
+
 def _locked_live_subscription(tenant: Tenant) -> Subscription:
-    # Seat changes and licence assignments lock the same row, so "assigned <= quantity" holds
-    # however many admins act at once.
-    subscription = live_subscription(tenant)
+    subscription = _live_subscription_locked(tenant)
     if subscription is None:
         raise LicensingError(_("Your organisation has no active subscription."))
-    return Subscription.objects.select_for_update().get(pk=subscription.pk)
+    return subscription
 
 
 def _follow_stripe(subscription: Subscription, updated: gateway.StripeSubscription) -> None:
@@ -40,25 +52,28 @@ def _follow_stripe(subscription: Subscription, updated: gateway.StripeSubscripti
 def change_seat_count(*, tenant: Tenant, actor: User, quantity: int) -> Subscription:
     """Buy more licences or remove free ones. More licences are paid before they can be used:
     Stripe invoices the proration and charges it at once, and the new count applies only when
-    that payment succeeded.
+    that payment succeeded; the added seats then go to the members waiting for a licence.
 
     A declined card raises PaymentError with the card's reason and leaves the count as it was.
     A payment the bank must authenticate raises PaymentError with the `client_secret` that
     Stripe.js needs; `settle_seat_change` applies the count once it is paid. The count can
     never go below the number of licences assigned: unassign first."""
     subscription = _locked_live_subscription(tenant)
-    assigned = subscription.licences.count()
+    # Counted here, where an admin waits anyway, rather than trusted: this also mends the kept
+    # number should a licence ever go without its service (a user deleted in Django's admin).
+    subscription.assigned = subscription.licences.count()
     if not 1 <= quantity <= MAX_SEATS:
         raise LicensingError(_("Choose between 1 and %(max)d licences.") % {"max": MAX_SEATS})
-    if quantity < assigned:
+    if quantity < subscription.assigned:
         raise LicensingError(
             _(
                 "%(assigned)d licences are assigned: you cannot go below that. Unassign "
                 "licences first."
             )
-            % {"assigned": assigned}
+            % {"assigned": subscription.assigned}
         )
     if quantity == subscription.quantity:
+        subscription.save(update_fields=["assigned"])
         return subscription
     updated = gateway.change_quantity(
         subscription_id=subscription.stripe_subscription_id,
@@ -73,7 +88,8 @@ def change_seat_count(*, tenant: Tenant, actor: User, quantity: int) -> Subscrip
 @transaction.atomic
 def settle_seat_change(*, tenant: Tenant, actor: User) -> Subscription:
     """After the bank's authentication of a seat payment: the count Stripe applied once it was
-    paid becomes ours. Raises LicensingError while the payment is still not through."""
+    paid becomes ours, and the added seats go to the members waiting for a licence. Raises
+    LicensingError while the payment is still not through."""
     subscription = _locked_live_subscription(tenant)
     current = gateway.retrieve_subscription(subscription.stripe_subscription_id)
     if current.has_pending_update:
@@ -100,12 +116,15 @@ def _apply_quantity(
             before={"quantity": before},
             after={"quantity": updated.quantity},
         )
+    if updated.quantity > before:
+        _give_free_seats(subscription, tenant=subscription.tenant, actor=actor)
 
 
 @in_tenant_scope
 @transaction.atomic
 def assign_licence(*, tenant: Tenant, actor: User | None, user: User) -> Licence:
-    """Give a free licence of the tenant's subscription to one of its members."""
+    """An admin gives a free licence of the tenant's subscription to one of its members (who
+    then no longer waits for one, if they did)."""
     subscription = _locked_live_subscription(tenant)
     if not Membership.objects.filter(user=user).exists():
         raise LicensingError(
@@ -113,21 +132,132 @@ def assign_licence(*, tenant: Tenant, actor: User | None, user: User) -> Licence
         )
     if subscription.licences.filter(user=user).exists():
         raise LicensingError(_("%(email)s already has a licence.") % {"email": user.email})
-    if subscription.licences.count() >= subscription.quantity:
+    if subscription.assigned >= subscription.quantity:
         raise LicensingError(
             _("All %(quantity)d licences are assigned. Buy more licences first.")
             % {"quantity": subscription.quantity}
         )
+    LicenceWait.objects.filter(user=user).delete()
+    return _grant(subscription, tenant=tenant, actor=actor, user=user)
+
+
+@in_tenant_scope
+@transaction.atomic
+def unassign_licence(*, tenant: Tenant, actor: User | None, user: User) -> None:
+    """An admin takes a member's licence back. Their meetings fall back to free caps, and they
+    do not wait for another: the freed seat goes to the member waiting longest, if any."""
+    subscription = _locked_live_subscription(tenant)
+    deleted, _detail = subscription.licences.filter(user=user).delete()
+    if not deleted:
+        raise LicensingError(_("%(email)s has no licence.") % {"email": user.email})
+    _take_back(subscription, tenant=tenant, actor=actor, user=user)
+    _give_free_seats(subscription, tenant=tenant, actor=actor)
+
+
+@in_tenant_scope
+# No savepoint when nested (in every join): it raises nothing its callers would go on after.
+@transaction.atomic(savepoint=False)
+def licence_or_wait(*, tenant: Tenant, actor: User | None, user: User) -> bool:
+    """A member joined (or was reactivated): a free licence is theirs, unless others were
+    waiting for one before them; with none free, they wait (`LicenceWait`), in the audit log
+    too. Returns whether they hold a licence now. Without a live subscription nothing changes."""
+    subscription = _live_subscription_locked(tenant)
+    if subscription is None:
+        return False
+    if subscription.licences.filter(user=user).exists():
+        return True
+    # Whoever waits was there first. (A wait left behind only sends this member through the
+    # queue below, which passes over it.)
+    if subscription.assigned < subscription.quantity and not LicenceWait.objects.exists():
+        _grant(subscription, tenant=tenant, actor=actor, user=user)
+        return True
+    _wait, began = LicenceWait.objects.get_or_create(user=user, defaults={"tenant": tenant})
+    if began:
+        record_audit(
+            tenant=tenant,
+            actor=actor,
+            action="licences.waiting",
+            target=user.email,
+            after={"waiting": True},
+        )
+    return user in _give_free_seats(subscription, tenant=tenant, actor=actor)
+
+
+@in_tenant_scope
+@transaction.atomic
+def free_licence(*, tenant: Tenant, actor: User | None, user: User) -> None:
+    """A member leaves or is deactivated: they stop waiting for a licence, and the licence they
+    held, if any, goes to the member waiting longest."""
+    subscription = _live_subscription_locked(tenant)
+    LicenceWait.objects.filter(user=user).delete()
+    if subscription is None:
+        return
+    deleted, _detail = subscription.licences.filter(user=user).delete()
+    if deleted:
+        _take_back(subscription, tenant=tenant, actor=actor, user=user)
+        _give_free_seats(subscription, tenant=tenant, actor=actor)
+
+
+@in_tenant_scope
+@transaction.atomic
+def give_free_seats_to_waiting_members(*, tenant: Tenant, actor: User | None) -> list[User]:
+    """Each free seat of the live subscription goes to a member waiting for a licence, the
+    longest waiting first, in the transaction of the change that freed or added it (Stripe's
+    news of more seats included). Returns the members who got one."""
+    subscription = _live_subscription_locked(tenant)
+    if subscription is None:
+        return []
+    return _give_free_seats(subscription, tenant=tenant, actor=actor)
+
+
+def _waiting(tenant: Tenant, subscription: Subscription) -> QuerySet[LicenceWait]:
+    """The tenant's members waiting for a licence, longest waiting first (the caller holds the
+    subscription's lock). A wait left behind (an account deactivated or a member gone without
+    its service, a licence given meanwhile) is passed over."""
+    licensed = Licence.objects.filter(subscription=subscription, user=OuterRef("user"))
+    return (
+        LicenceWait.objects.filter(user__is_active=True, user__membership__tenant=tenant)
+        .exclude(Exists(licensed))
+        .select_related("user")
+        .order_by("since", "pk")
+    )
+
+
+def _give_free_seats(
+    subscription: Subscription, *, tenant: Tenant, actor: User | None
+) -> list[User]:
+    free = subscription.quantity - subscription.assigned
+    if free <= 0:
+        return []
+    waits = list(_waiting(tenant, subscription)[:free])
+    for wait in waits:
+        _grant(subscription, tenant=tenant, actor=actor, user=wait.user, waited_since=wait.since)
+    LicenceWait.objects.filter(pk__in=[wait.pk for wait in waits]).delete()
+    return [wait.user for wait in waits]
+
+
+def _grant(
+    subscription: Subscription,
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    user: User,
+    waited_since: datetime | None = None,
+) -> Licence:
     licence = Licence.objects.create(subscription=subscription, user=user)
-    forget_count(assigned_count_key(subscription.pk))
+    subscription.assigned += 1
+    subscription.save(update_fields=["assigned"])
     set_licensed_cap(user=user, cap=subscription.plan_details.meeting_cap)
+    after: dict[str, object] = {"licence": True}
+    if waited_since is not None:
+        after["waited_since"] = waited_since.isoformat()
     record_audit(
         tenant=tenant,
         actor=actor,
         action="licences.assigned",
         target=user.email,
         before={"licence": False},
-        after={"licence": True},
+        after=after,
     )
     return licence
 
@@ -135,57 +265,74 @@ def assign_licence(*, tenant: Tenant, actor: User | None, user: User) -> Licence
 @in_tenant_scope
 @transaction.atomic
 def licence_newcomers(*, tenant: Tenant, user_ids: QuerySet) -> int:
-    """Give the free licences of the tenant's live subscription to the members among `user_ids`
-    (a query: the people of a merged organisation) who hold none, longest-standing members
-    first, in one INSERT ... SELECT whatever their number; the others wait for a licence (the
-    admin can buy more). Returns how many got one."""
-    subscription = live_subscription(tenant)
+    """The members among `user_ids` (a query: the people of a merged organisation) who hold no
+    licence join the back of the queue for one, longest-standing members first, behind those
+    already waiting; then the free seats go to the queue's head. Both in one statement each,
+    whatever their number. Returns how many licences were given."""
+    subscription = _live_subscription_locked(tenant)
     if subscription is None:
         return 0
-    # The same lock as every seat change: "assigned <= bought" holds.
-    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
-    free = subscription.quantity - subscription.licences.count()
-    if free <= 0:
-        return 0
     newcomers, params = (
-        without_a_licence(Membership.objects.filter(user_id__in=user_ids), subscription)
+        Membership.objects.filter(user_id__in=user_ids)
+        .exclude(Exists(Licence.objects.filter(subscription=subscription, user=OuterRef("user"))))
+        .exclude(Exists(LicenceWait.objects.filter(user=OuterRef("user"))))
         .order_by("joined_at", "user_id")
-        .values("user_id")[:free]
+        .values("user_id")
         .query.sql_with_params()
     )
     with connection.cursor() as cursor:
+        # Queued in their order (the ids follow it): the queue is read by (since, id).
         cursor.execute(
-            f"INSERT INTO {Licence._meta.db_table} (subscription_id, user_id, assigned_at) "  # noqa: S608 (table name from model metadata)
+            f"INSERT INTO {LicenceWait._meta.db_table} (tenant_id, user_id, since) "  # noqa: S608 (table name from model metadata)
             f"SELECT %s, user_id, %s FROM ({newcomers}) AS newcomers",
-            [subscription.pk, timezone.now(), *params],
+            [tenant.pk, timezone.now(), *params],
         )
-        licensed = cursor.rowcount
-    if not licensed:
+        queued = cursor.rowcount
+    if queued:
+        record_audit(
+            tenant=tenant,
+            actor=None,
+            action="licences.newcomers_waiting",
+            target=subscription.stripe_subscription_id,
+            after={"waiting": queued},
+        )
+    return _give_free_seats_at_once(subscription, tenant=tenant)
+
+
+def _give_free_seats_at_once(subscription: Subscription, *, tenant: Tenant) -> int:
+    # The bulk form of _give_free_seats, for a queue that a merge may have made 100,000 long:
+    # the head of the queue gets the free seats in one INSERT ... SELECT, one audit event.
+    free = subscription.quantity - subscription.assigned
+    if free <= 0:
         return 0
-    forget_count(assigned_count_key(subscription.pk))
+    head = list(_waiting(tenant, subscription).values_list("pk", "user_id")[:free])
+    if not head:
+        return 0
+    Licence.objects.bulk_create(
+        [Licence(subscription=subscription, user_id=user_id) for _pk, user_id in head]
+    )
+    LicenceWait.objects.filter(pk__in=[pk for pk, _user_id in head]).delete()
+    subscription.assigned += len(head)
+    subscription.save(update_fields=["assigned"])
     set_licensed_caps(
-        user_ids=subscription.licences.filter(user_id__in=user_ids).values("user_id"),
-        cap=subscription.plan_details.meeting_cap,
+        user_ids=[user_id for _pk, user_id in head], cap=subscription.plan_details.meeting_cap
     )
     record_audit(
         tenant=tenant,
         actor=None,
         action="licences.assigned_to_newcomers",
         target=subscription.stripe_subscription_id,
-        after={"licences": licensed, "free_before": free},
+        after={"licences": len(head), "free_before": free},
     )
-    return licensed
+    return len(head)
 
 
-@in_tenant_scope
-@transaction.atomic
-def unassign_licence(*, tenant: Tenant, actor: User | None, user: User) -> None:
-    """Take a member's licence back; it becomes free. Their meetings fall back to free caps."""
-    subscription = _locked_live_subscription(tenant)
-    deleted, _detail = subscription.licences.filter(user=user).delete()
-    if not deleted:
-        raise LicensingError(_("%(email)s has no licence.") % {"email": user.email})
-    forget_count(assigned_count_key(subscription.pk))
+def _take_back(
+    subscription: Subscription, *, tenant: Tenant, actor: User | None, user: User
+) -> None:
+    # Never below 0: a licence made without its service is counted at the next seat change.
+    subscription.assigned = max(subscription.assigned - 1, 0)
+    subscription.save(update_fields=["assigned"])
     set_licensed_cap(user=user, cap=None)
     record_audit(
         tenant=tenant,

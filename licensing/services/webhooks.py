@@ -14,6 +14,7 @@ from licensing.exceptions import PaymentError
 from licensing.gateway import WebhookEvent
 from licensing.models import StripeEvent, Subscription, SubscriptionStatus
 from licensing.plans import plan_by_price
+from licensing.services.seats import give_free_seats_to_waiting_members
 from meetings.services import release_licensed_caps
 from tenancy.models import Membership, Tenant
 from tenancy.services.audit import record_audit
@@ -76,7 +77,8 @@ def process_stripe_event(*, event: WebhookEvent) -> bool:
         subscription.last_event_at and event.created < subscription.last_event_at
     ):
         return False
-    before = {"status": subscription.status, "quantity": subscription.quantity}
+    seats_before = subscription.quantity
+    before = {"status": subscription.status, "quantity": seats_before}
     subscription.last_event_at = event.created
     if event.trusted:
         _apply(subscription, event)
@@ -85,6 +87,10 @@ def process_stripe_event(*, event: WebhookEvent) -> bool:
     subscription.save()
     if before["status"] not in Subscription.ENDED and subscription.status in Subscription.ENDED:
         fall_back_to_free(subscription=subscription)
+    if subscription.is_live and subscription.quantity > seats_before:
+        # More seats (bought in Stripe's dashboard, or paid after the bank's authentication):
+        # they go to the members waiting for a licence, in this transaction.
+        give_free_seats_to_waiting_members(tenant=subscription.tenant, actor=None)
     record_audit(
         tenant=subscription.tenant,
         actor=None,

@@ -2,7 +2,6 @@
 a licence when one is free, updated, deactivated (licence freed, sessions ended, meetings and
 settings kept) and reactivated. Every change is audited with the token's name as its actor."""
 
-from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,14 +10,12 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.scoping import in_scope_of
-from licensing.exceptions import LicensingError
-from licensing.selectors import licence_holder_ids
-from licensing.services.seats import assign_licence, unassign_licence
+from licensing.services.seats import free_licence, licence_or_wait
 from tenancy.email_domains import normalise_domain
 from tenancy.exceptions import InvalidDomainError, TenancyError
 from tenancy.models import Membership, Tenant, User
@@ -51,7 +48,9 @@ class Profile:
 
 
 @in_scope_of("token")
-@transaction.atomic
+# No savepoint of its own inside the SCIM request's transaction: a refusal ends that whole
+# transaction anyway (two statements fewer for each of an identity provider's thousands).
+@transaction.atomic(savepoint=False)
 def provision_user(*, token: ProvisioningToken, profile: Profile) -> ProvisionedUser:
     """Make the person a verified member of the token's tenant, with a licence when one is
     free (else they wait for one): a new account, or the existing account at the address,
@@ -60,9 +59,6 @@ def provision_user(*, token: ProvisioningToken, profile: Profile) -> Provisioned
     address = _address_at_verified_domain(tenant, profile.address)
     _check_lengths(profile)
     with acting_as(token.name):
-        account = account_at(address)
-        if account is not None and ProvisionedUser.objects.filter(user=account).exists():
-            raise AddressTakenError(_("%(address)s is already provisioned.") % {"address": address})
         try:
             user = admit_member(tenant=tenant, actor=None, email=address, name=profile.name)
         except TenancyError as error:
@@ -70,12 +66,19 @@ def provision_user(*, token: ProvisioningToken, profile: Profile) -> Provisioned
         if user.name != profile.name:
             user.name = profile.name
             user.save(update_fields=["name"])
-        resource = ProvisionedUser.objects.create(
-            tenant=tenant,
-            user=user,
-            external_id=profile.external_id,
-            attributes=profile.attributes,
-        )
+        try:
+            resource = ProvisionedUser.objects.create(
+                tenant=tenant,
+                user=user,
+                external_id=profile.external_id,
+                attributes=profile.attributes,
+            )
+        except IntegrityError as error:
+            # The account was provisioned before (one resource per account): the transaction
+            # ends here, undoing the lines above.
+            raise AddressTakenError(
+                _("%(address)s is already provisioned.") % {"address": address}
+            ) from error
         _keep_emails(resource, profile.emails, replacing=False)
         record_audit(
             tenant=tenant,
@@ -169,8 +172,7 @@ def deactivate_user(*, token: ProvisioningToken, resource: ProvisionedUser) -> N
                 )
                 % {"address": user.email}
             )
-        if user.pk in licence_holder_ids(tenant, [user.pk]):
-            unassign_licence(tenant=tenant, actor=None, user=user)
+        free_licence(tenant=tenant, actor=None, user=user)
         user.is_active = False
         user.save(update_fields=["is_active"])
         _end_sessions(user)
@@ -205,9 +207,8 @@ def reactivate_user(*, token: ProvisioningToken, resource: ProvisionedUser) -> N
             before={"active": False},
             after={"active": True},
         )
-        # No seat free, or no live subscription: they wait, as the admin centre shows.
-        with suppress(LicensingError):
-            assign_licence(tenant=tenant, actor=None, user=user)
+        # No seat free: they wait for one, as the admin centre shows.
+        licence_or_wait(tenant=tenant, actor=None, user=user)
 
 
 @in_scope_of("token")

@@ -226,7 +226,8 @@ def invite_member(*, tenant: Tenant, actor: User, email: str, name: str, base_ur
 
 
 @in_tenant_scope
-@transaction.atomic
+# No savepoint when nested: its one caller, provisioning, ends its transaction on a refusal.
+@transaction.atomic(savepoint=False)
 def admit_member(*, tenant: Tenant, actor: User | None, email: str, name: str) -> User:
     """Make the person at `email` a member on the tenant's word (its identity provider
     provisioning them): the account at that address, or a new one, gets the address verified and

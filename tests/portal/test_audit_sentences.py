@@ -19,7 +19,13 @@ ROOT = Path(__file__).resolve().parents[2]
 APPS = ("core", "tenancy", "meetings", "domains", "licensing", "provisioning", "sso", "wizard")
 # The functions that write an audit event with the `action` they are given. A function that
 # passes its own `action` argument on must be listed, so that its callers are read too.
-RECORDERS = {"record_audit", "record_account_event", "change_tenant_rule", "record_sign_in_failure"}
+RECORDERS = {
+    "record_audit",
+    "record_account_event",
+    "change_tenant_rule",
+    "record_sign_in_failure",
+    "_audit_domain",
+}
 # Values of every key the events keep in `before` and `after`, as the services write them.
 DETAILS = {
     "signup_mode": "refused",
@@ -43,6 +49,10 @@ DETAILS = {
     "reason": "expired",
     "request": 1,
     "severity": "high",
+    "joined": 4,
+    "held_by": "r***@c***.com",
+    "grace_ends_at": "2026-12-12T09:00:00+00:00",
+    "waiting": 5,
 }
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from domains.models import DomainClaim
 from domains.services import start_claim
 from licensing.exceptions import LicensingError
-from licensing.models import Licence, Purchase, Subscription
+from licensing.models import Licence, LicenceWait, Purchase, Subscription
 from licensing.services.purchase import purchase_seats, start_purchase
 from licensing.services.seats import assign_licence, change_seat_count, unassign_licence
 from meetings.exceptions import MeetingFullError
@@ -133,6 +133,57 @@ def test_seats_removed_while_assigned_never_go_below_assigned(localstripe, recor
         final_quantity=subscription.quantity,
         assigned=assigned,
         stripe_quantity=stripe_quantity,
+    )
+
+
+def test_seats_freed_and_added_at_once_go_once_each_to_the_longest_waiting(
+    localstripe, record_figure
+):
+    """Fails on the old code: nobody waiting got a seat. 5 unassignments, 3 removals, 2 seats
+    added and 4 sign-ups race; the 10 seats freed or added go to the 10 members who waited
+    longest, each once, and the seats are never exceeded."""
+    from tenancy.services.membership import remove_member
+
+    rob = member("rob@contoso.com")
+    verified_claim(rob)
+    buy(localstripe, rob)
+    tenant = rob.membership.tenant
+    change_seat_count(tenant=tenant, actor=rob, quantity=12)
+    holders = [member(f"h{i:02d}@contoso.com") for i in range(11)]
+    waiting = [member(f"w{i:02d}@contoso.com") for i in range(12)]
+    calls = [
+        (unassign_licence, {"tenant": tenant, "actor": rob, "user": person})
+        for person in holders[:5]
+    ]
+    calls += [
+        (remove_member, {"tenant": tenant, "actor": rob, "user": person}) for person in holders[5:8]
+    ]
+    calls += [(change_seat_count, {"tenant": tenant, "actor": rob, "quantity": 14})]
+    calls += [(member, {"email": f"late{i}@contoso.com"}) for i in range(4)]
+    started = time.monotonic()
+    results = run_at_once(calls)
+    elapsed = time.monotonic() - started
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    subscription = Subscription.objects.unscoped().get()
+    held = Licence.objects.filter(subscription=subscription)
+    assert subscription.quantity == 14
+    assert subscription.assigned == held.count() == 14
+    assert held.values("user").distinct().count() == 14
+    licensed = set(held.values_list("user__email", flat=True))
+    first_ten = {person.email for person in waiting[:10]}
+    assert first_ten <= licensed
+    assert not licensed & {f"late{i}@contoso.com" for i in range(4)}
+    assert LicenceWait.objects.unscoped().count() == 2 + 4
+    record_figure(
+        freed=8,
+        added=2,
+        waiting=12,
+        newcomers=4,
+        given=len(first_ten & licensed),
+        quantity=subscription.quantity,
+        assigned=held.count(),
+        seconds=round(elapsed, 2),
     )
 
 
