@@ -4,7 +4,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from core.counts import kept_count
-from core.scoping import in_tenant_scope
+from core.scoping import in_tenant_scope, tenant_scope
 from tenancy.models import Membership, Tenant, User
 
 from . import gateway
@@ -39,6 +39,7 @@ def open_purchase(*, tenant: Tenant, buyer: User) -> Purchase | None:
     )
 
 
+@in_tenant_scope
 def licence_holder_ids(tenant: Tenant, user_ids: list[int]) -> set[int]:
     """Which of `user_ids` hold a licence of the tenant's live subscription."""
     return set(
@@ -52,7 +53,8 @@ def licence_holder_ids(tenant: Tenant, user_ids: list[int]) -> set[int]:
 
 def licence_holders(subscription: Subscription, *, limit: int) -> QuerySet[Licence]:
     """The first `limit` licences of the subscription with their holders, by name."""
-    return subscription.licences.select_related("user").order_by("user__name")[:limit]
+    with tenant_scope(subscription.tenant_id):
+        return subscription.licences.select_related("user").order_by("user__name")[:limit]
 
 
 def assigned_count_key(subscription_id):
@@ -62,11 +64,12 @@ def assigned_count_key(subscription_id):
 def licence_counts(subscription: Subscription, *, kept: bool = False) -> dict[str, int]:
     """Bought, assigned and free licences of a subscription; `kept`: the assigned count may be
     a minute old unless a licence was assigned or freed since (for the dashboard)."""
-    assigned = (
-        kept_count(assigned_count_key(subscription.pk), subscription.licences.all())
-        if kept
-        else subscription.licences.count()
-    )
+    with tenant_scope(subscription.tenant_id):
+        assigned = (
+            kept_count(assigned_count_key(subscription.pk), subscription.licences.all())
+            if kept
+            else subscription.licences.count()
+        )
     return {
         "bought": subscription.quantity,
         "assigned": assigned,

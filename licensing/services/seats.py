@@ -116,7 +116,7 @@ def assign_licence(*, tenant: Tenant, actor: User | None, user: User) -> Licence
             _("All %(quantity)d licences are assigned. Buy more licences first.")
             % {"quantity": subscription.quantity}
         )
-    licence = Licence.objects.create(subscription=subscription, user=user)
+    licence = Licence.objects.create(tenant=tenant, subscription=subscription, user=user)
     forget_count(assigned_count_key(subscription.pk))
     set_licensed_cap(user=user, cap=subscription.plan_details.meeting_cap)
     record_audit(
