@@ -27,7 +27,7 @@ class SingleBeatScheduler(PersistentScheduler):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.lease_token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
-        self.leading = False
+        self.leading: bool | None = None  # logged when it first knows, then at each change
         super().__init__(*args, **kwargs)
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
@@ -48,7 +48,7 @@ class SingleBeatScheduler(PersistentScheduler):
                 extra={"beat": self.lease_token},
             )
             self.leading = bool(held)
-        return self.leading
+        return bool(self.leading)
 
     def close(self) -> None:
         super().close()
