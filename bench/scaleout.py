@@ -420,7 +420,10 @@ def main():
         for label in ("one beat", "two beats"):
             if label == "two beats":
                 run("beat2", beat_argv(folder, "beat2"))
-                time.sleep(2)
+                wait_until(
+                    lambda: "waits: another beat sends" in (Path(folder) / "beat2.log").read_text(),
+                    "the second beat's first tick",
+                )
             queries_before = dns.query_count
             sweeps_before = {
                 name: sweeps_sent(folder, name)

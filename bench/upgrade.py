@@ -76,8 +76,8 @@ def main(members):
         )
         subscription_id = cursor.fetchone()[0]
         cursor.execute(
-            "INSERT INTO licensing_licence (subscription_id, user_id, assigned_at)"
-            " SELECT %s, user_id, now() FROM tenancy_membership WHERE tenant_id = %s",
+            "INSERT INTO licensing_licence (tenant_id, subscription_id, user_id, assigned_at)"
+            " SELECT tenant_id, %s, user_id, now() FROM tenancy_membership WHERE tenant_id = %s",
             [subscription_id, twin_tenant],
         )
         cursor.execute(
