@@ -30,6 +30,7 @@ run: install
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy core tenancy meetings domains licensing provisioning sso wizard portal config
 
 test: install lint
 	scripts/ensure-services.sh

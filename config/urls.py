@@ -8,7 +8,7 @@ from meetings.views import set_language
 
 # Django's admin signs people in through allauth only (its rate limits, later its two-factor):
 # its own login page redirects there, and lets in signed-in staff only.
-admin.site.login = secure_admin_login(admin.site.login)
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", include("tenancy.urls")),

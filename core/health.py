@@ -11,7 +11,7 @@ from celery import current_app
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
-from health_check.base import HealthCheck
+from health_check.base import HealthCheck, HealthCheckResult
 from health_check.checks import Cache, Database
 from health_check.exceptions import ServiceUnavailable
 from kombu import Connection
@@ -100,7 +100,7 @@ def readiness() -> dict[str, str]:
     thread, or one that already runs a loop of its own (Playwright's, in the tests)."""
     names = list(READINESS_CHECKS)
 
-    async def check_all() -> list:
+    async def check_all() -> list[HealthCheckResult]:
         return await asyncio.gather(*(READINESS_CHECKS[name]().get_result() for name in names))
 
     with ThreadPoolExecutor(max_workers=1) as loop_thread:

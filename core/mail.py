@@ -2,6 +2,7 @@
 
 from email.message import EmailMessage as MIMEMessage
 
+from django.core.mail import EmailMessage
 from django.core.mail.backends import console
 
 HEADERS = ("From", "To", "Cc", "Reply-To", "Subject", "Date")
@@ -12,7 +13,7 @@ class ConsoleEmailBackend(console.EmailBackend):
     cut by soft line breaks ("=" at the end of a line) and with "=3D" for "=", so a link
     cannot be copied. This one prints the headers and each text part decoded."""
 
-    def write_message(self, message) -> None:
+    def write_message(self, message: EmailMessage) -> None:
         self.stream.write(readable(message.message()))
         self.stream.write("-" * 79 + "\n")
 

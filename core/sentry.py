@@ -1,16 +1,15 @@
 """Error reporting to Sentry, on when SENTRY_DSN is set: unhandled errors of views and tasks,
 tagged with the log context (request id, tenant, user, task) of core.logging."""
 
-from typing import Any
-
 import sentry_sdk
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
+from sentry_sdk.types import Event, Hint
 
 from core.logging import current
 
 
-def _tag_with_log_context(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def _tag_with_log_context(event: Event, hint: Hint) -> Event:
     tags = event.setdefault("tags", {})
     tags.update({name: str(value) for name, value in current().items() if value is not None})
     return event

@@ -12,6 +12,10 @@ class NotAMemberError(LicensingError):
     message = gettext_lazy("Only verified members of an organisation can buy licences.")
 
 
+class NoLiveSubscription(LicensingError):
+    message = gettext_lazy("Your organisation has no active subscription.")
+
+
 class PaymentError(LicensingError):
     """The one error of the Stripe gateway: Stripe did not take the payment, or could not be
     reached. Each cause has its own sentence for the user.

@@ -58,6 +58,16 @@ class SubscriptionStatus(models.TextChoices):
     PAUSED = "paused", _("Paused")
 
 
+class InvoiceStatus(models.TextChoices):
+    """Stripe's invoice statuses, spelt as Stripe spells them (the admin centre's invoice list)."""
+
+    DRAFT = "draft", _("Draft")
+    OPEN = "open", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    UNCOLLECTIBLE = "uncollectible", _("Uncollectible")
+    VOID = "void", _("Void")
+
+
 # Licences work while a subscription is live; PAID: the money is in; ENDED: none will come.
 LIVE_STATUSES = (
     SubscriptionStatus.ACTIVE,

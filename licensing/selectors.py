@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any
 
@@ -8,6 +9,7 @@ from core.scoping import in_tenant_scope, tenant_scope
 from tenancy.models import Membership, Tenant, User
 
 from . import gateway
+from .exceptions import NoLiveSubscription
 from .models import Licence, Purchase, Subscription
 
 
@@ -27,6 +29,15 @@ def live_subscription(tenant: Tenant) -> Subscription | None:
     return Subscription.objects.all().filter(status__in=Subscription.LIVE_STATUSES).first()
 
 
+def paid_subscription(tenant: Tenant) -> Subscription:
+    """The live subscription of a managed tenant, which the admin centre's pages stand on;
+    a tenant whose subscription has ended has no admin centre."""
+    subscription = live_subscription(tenant)
+    if subscription is None:
+        raise NoLiveSubscription()
+    return subscription
+
+
 @in_tenant_scope
 def open_purchase(*, tenant: Tenant, buyer: User) -> Purchase | None:
     """The buyer's latest unfinished purchase attempt for this tenant, if any."""
@@ -40,7 +51,7 @@ def open_purchase(*, tenant: Tenant, buyer: User) -> Purchase | None:
 
 
 @in_tenant_scope
-def licence_holder_ids(tenant: Tenant, user_ids: list[int]) -> set[int]:
+def licence_holder_ids(tenant: Tenant, user_ids: Iterable[int]) -> set[int]:
     """Which of `user_ids` hold a licence of the tenant's live subscription."""
     return set(
         Licence.objects.filter(
@@ -57,7 +68,7 @@ def licence_holders(subscription: Subscription, *, limit: int) -> QuerySet[Licen
         return subscription.licences.select_related("user").order_by("user__name")[:limit]
 
 
-def assigned_count_key(subscription_id):
+def assigned_count_key(subscription_id: int) -> str:
     return f"licences:{subscription_id}"
 
 

@@ -11,24 +11,26 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
+from tenancy.models import User
+
 from . import selectors
 
 SESSION_KEY = "personal_language"
 
 
-def remember_personal_language(request: HttpRequest) -> str:
+def remember_personal_language(request: HttpRequest, user: User) -> str:
     """Read the signed-in person's language setting into their session and use it from now on
     (a message added next is already in it)."""
-    language = selectors.personal_language(request.user)
+    language = selectors.personal_language(user)
     request.session[SESSION_KEY] = language
     if language:
         translation.activate(language)
-        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        request.LANGUAGE_CODE = language
     return language
 
 
 def remember_on_sign_in(
-    sender: object, request: HttpRequest | None, user: object, **kwargs: object
+    sender: object, request: HttpRequest | None, user: User, **kwargs: object
 ) -> None:
     # Signing in outside a request (a test client's force_login has one; a script may not).
     if request is not None and hasattr(request, "session"):
@@ -43,13 +45,14 @@ class PersonalLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
+        user = request.user
+        if user.is_authenticated:
             language = request.session.get(SESSION_KEY)
             if language is None:  # a session from before this setting was kept in it
-                language = remember_personal_language(request)
+                language = remember_personal_language(request, user)
             if language:  # "": no choice made, the browser's language stands
                 translation.activate(language)
-                request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+                request.LANGUAGE_CODE = language
         response = self.get_response(request)
         language = request.session.get(SESSION_KEY) if request.user.is_authenticated else None
         if language and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language:

@@ -1,5 +1,8 @@
 """Writes of meetings: each function is one business action, atomic, raising MeetingError."""
 
+from datetime import datetime
+from typing import Any
+
 from django.db import transaction
 from django.db.models import Case, Exists, F, Field, OuterRef, TextField, Value, When
 from django.db.models.functions import Cast
@@ -8,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.scoping import in_scope_of, in_tenant_scope, tenant_scope
-from tenancy.models import Membership, User
+from tenancy.models import Membership, Tenant, User
 from tenancy.selectors import tenant_of
 
 from . import selectors
@@ -29,14 +32,14 @@ def ensure_meeting_settings(*, user: User) -> MeetingSettings:
     return MeetingSettings.objects.get_or_create(user=user)[0]
 
 
-def _tenant_of(user):
+def _tenant_of(user: User) -> Tenant:
     tenant = tenant_of(user)
     if tenant is None:
         raise NoTenantError
     return tenant
 
 
-def _apply_policy(tenant, options):
+def _apply_policy(tenant: Tenant, options: dict[str, Any]) -> dict[str, Any]:
     """The meeting options with every value the tenant's admin fixed put in its place."""
     return {**options, **selectors.fixed_by_policy(tenant)}
 
@@ -44,14 +47,14 @@ def _apply_policy(tenant, options):
 @transaction.atomic
 def schedule_meeting(
     *,
-    organiser,
-    title,
-    starts_at,
-    duration_minutes,
-    lobby_bypass,
-    anonymous_join_allowed,
-    recording_allowed,
-):
+    organiser: User,
+    title: str,
+    starts_at: datetime,
+    duration_minutes: int,
+    lobby_bypass: str,
+    anonymous_join_allowed: bool,
+    recording_allowed: bool,
+) -> Meeting:
     """Schedule a meeting of `organiser` in their tenant; options the tenant's policy fixes
     take the policy's value whatever was asked."""
     tenant = _tenant_of(organiser)
@@ -79,7 +82,7 @@ def schedule_meeting(
 
 @in_scope_of("meeting")
 @transaction.atomic
-def update_meeting(*, meeting, by, **changes):
+def update_meeting(*, meeting: Meeting, by: User, **changes: Any) -> Meeting:
     """Change the title, time or options of a meeting `by` its organiser (others: DoesNotExist,
     which views turn into 404); policy-fixed options keep the policy's value."""
     meeting = selectors.organised_meetings(by).select_for_update().get(pk=meeting.pk)
@@ -105,7 +108,7 @@ def update_meeting(*, meeting, by, **changes):
 
 @in_scope_of("meeting")
 @transaction.atomic
-def cancel_meeting(*, meeting, by):
+def cancel_meeting(*, meeting: Meeting, by: User) -> Meeting:
     """Cancel a meeting `by` its organiser: everyone still in it leaves, nobody can join."""
     meeting = selectors.organised_meetings(by).select_for_update().get(pk=meeting.pk)
     if meeting.is_cancelled:
@@ -119,7 +122,9 @@ def cancel_meeting(*, meeting, by):
 
 @in_scope_of("meeting")
 @transaction.atomic
-def join_meeting(*, meeting, user=None, display_name=""):
+def join_meeting(
+    *, meeting: Meeting, user: User | None = None, display_name: str = ""
+) -> Participant:
     """Let `user` (or a guest with `display_name` when `user` is None) into `meeting`.
 
     How people are counted against `selectors.participant_cap(organiser)`: the organiser always
@@ -157,7 +162,7 @@ def join_meeting(*, meeting, user=None, display_name=""):
 
 @in_scope_of("participant")
 @transaction.atomic
-def leave_meeting(*, participant):
+def leave_meeting(*, participant: Participant) -> bool:
     """End a stay in a meeting; leaving twice changes nothing."""
     updated = Participant.objects.filter(pk=participant.pk, left_at__isnull=True).update(
         left_at=timezone.now()
@@ -166,7 +171,7 @@ def leave_meeting(*, participant):
 
 
 @transaction.atomic
-def update_personal_settings(*, user, values):
+def update_personal_settings(*, user: User, values: dict[str, Any]) -> list[str]:
     """Save the personal settings in `values` ({field: value}, personal fields only) and add
     each field whose value really changed to `customised`, so that the upgrade keeps it.
     Returns the names of the changed fields."""
@@ -185,7 +190,7 @@ def update_personal_settings(*, user, values):
 
 
 @transaction.atomic
-def renew_personal_room_link(*, user):
+def renew_personal_room_link(*, user: User) -> MeetingSettings:
     """Give the user a new personal-room link; the old one stops working at once."""
     ensure_meeting_settings(user=user)
     settings = MeetingSettings.objects.select_for_update().get(user=user)
@@ -196,7 +201,7 @@ def renew_personal_room_link(*, user):
 
 
 @transaction.atomic
-def open_personal_room(*, owner):
+def open_personal_room(*, owner: User) -> Meeting:
     """The standing meeting behind the owner's personal-room link, created on first use with
     the owner's personal settings."""
     tenant = _tenant_of(owner)
@@ -204,7 +209,7 @@ def open_personal_room(*, owner):
         return _personal_room(owner, tenant)
 
 
-def _personal_room(owner, tenant):
+def _personal_room(owner: User, tenant: Tenant) -> Meeting:
     room = Meeting.objects.filter(organiser=owner, is_personal_room=True).first()
     if room is not None:
         return room
@@ -230,7 +235,9 @@ def _personal_room(owner, tenant):
 
 @in_tenant_scope
 @transaction.atomic
-def migrate_personal_settings(*, tenant, cap, tenant_defaults=None):
+def migrate_personal_settings(
+    *, tenant: Tenant, cap: int, tenant_defaults: dict[str, Any] | None = None
+) -> int:
     """Move every member of `tenant` onto the licensed plan's meeting settings (called by the
     licensing app inside its upgrade transaction).
 
@@ -276,7 +283,7 @@ def migrate_personal_settings(*, tenant, cap, tenant_defaults=None):
 
 
 @transaction.atomic
-def release_licensed_caps(*, tenant):
+def release_licensed_caps(*, tenant: Tenant) -> int:
     """Back to the free plan's caps for every member of `tenant` (its subscription ended);
     personal settings stay as they are. Returns how many settings changed."""
     return MeetingSettings.objects.filter(
@@ -285,7 +292,7 @@ def release_licensed_caps(*, tenant):
 
 
 @transaction.atomic
-def set_licensed_cap(*, user, cap):
+def set_licensed_cap(*, user: User, cap: int | None) -> None:
     """One member was given a licence (the plan's `cap`) or lost it (None): the cap of the
     meetings they organise follows. Personal settings are untouched."""
     ensure_meeting_settings(user=user)

@@ -266,7 +266,7 @@ def personal_settings(request):
                 user=request.user, values=form.changed_values()
             )
             if "language" in changed:
-                remember_personal_language(request)
+                remember_personal_language(request, request.user)
             messages.success(request, _("Your meeting settings are saved."))
             return redirect("meetings:settings")
     else:
@@ -305,5 +305,5 @@ def set_language(request):
         and language in dict(django_settings.LANGUAGES)
     ):
         services.update_personal_settings(user=request.user, values={"language": language})
-        remember_personal_language(request)
+        remember_personal_language(request, request.user)
     return i18n.set_language(request)

@@ -16,6 +16,8 @@ from tenancy.forms import validate_person_name, validate_single_line
 from tenancy.models import Announcement, Policy, Tenant
 from tenancy.selectors import MEMBER_SORTS
 
+from .models import SupportReply, SupportRequest
+
 
 class MemberFilter(forms.Form):
     q = forms.CharField(required=False, max_length=254)
@@ -211,4 +213,30 @@ class SamlConnectionForm(forms.Form):
 class SsoEnforcementForm(forms.Form):
     enforced = forms.TypedChoiceField(
         choices=[("on", "on"), ("off", "off")], coerce=lambda value: value == "on"
+    )
+
+
+class SupportRequestForm(forms.Form):
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=SupportRequest.SUBJECT_MAX_LENGTH,
+        validators=[validate_single_line],
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=SupportRequest.DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea,
+        help_text=_("What happens, for whom, since when, and what you expected instead."),
+    )
+    severity = forms.ChoiceField(
+        label=_("Severity"),
+        choices=SupportRequest.Severity.choices,
+        initial=SupportRequest.Severity.NORMAL,
+        widget=forms.RadioSelect,
+    )
+
+
+class SupportReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your reply"), max_length=SupportReply.BODY_MAX_LENGTH, widget=forms.Textarea
     )

@@ -1,17 +1,25 @@
 """Reads of the admin centre that combine several apps; each app's own reads stay its own."""
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
+from django.shortcuts import get_object_or_404
+
 from core.money import from_cents
+from core.scoping import in_tenant_scope
 from domains.selectors import used_claim
 from licensing.selectors import licence_counts, licence_holder_ids, live_subscription
 from provisioning.selectors import waiting_for_licence_count
 from tenancy.models import Membership, Tenant
 from tenancy.selectors import audit_events, member_count, members_by_email
 
+from .models import SupportReply, SupportRequest
+
 LATEST_EVENTS = 8
 EXPORT_CHUNK = 2000
+# Replies the beat job re-queues per sweep; the next sweep takes the rest.
+UNMAILED_SWEEP = 500
 
 
 def dashboard_summary(tenant: Tenant) -> dict[str, Any]:
@@ -19,12 +27,16 @@ def dashboard_summary(tenant: Tenant) -> dict[str, Any]:
     domain confirmation that made the tenant managed, the provisioned people waiting for a
     licence, and the latest audit events."""
     subscription = live_subscription(tenant)
-    plan = subscription.plan_details if subscription else None
+    plan = counts = next_amount = None
+    if subscription is not None:
+        plan = subscription.plan_details
+        counts = licence_counts(subscription, kept=True)
+        next_amount = from_cents(plan.total(subscription.quantity))
     return {
         "subscription": subscription,
         "plan": plan,
-        "counts": licence_counts(subscription, kept=True) if subscription else None,
-        "next_amount": from_cents(plan.total(subscription.quantity)) if plan else None,
+        "counts": counts,
+        "next_amount": next_amount,
         "members": member_count(tenant),
         "waiting_for_licence": waiting_for_licence_count(tenant),
         "domain_claim": used_claim(tenant),
@@ -41,4 +53,30 @@ def members_for_export(tenant: Tenant) -> Iterator[tuple[Membership, bool]]:
     return (
         (membership, membership.user_id in holders)
         for membership in memberships.iterator(chunk_size=EXPORT_CHUNK)
+    )
+
+
+@in_tenant_scope
+def support_requests(tenant: Tenant) -> list[SupportRequest]:
+    """The tenant's service requests, newest first, with who opened them."""
+    return list(SupportRequest.objects.select_related("opened_by"))
+
+
+@in_tenant_scope
+def support_request_with_replies(tenant: Tenant, pk: int) -> SupportRequest:
+    """One of the tenant's requests and its replies; another tenant's is not found (404)."""
+    return get_object_or_404(
+        SupportRequest.objects.select_related("opened_by").prefetch_related("replies__author"),
+        pk=pk,
+    )
+
+
+def unmailed_support_reply_ids(*, written_before: datetime) -> list[int]:
+    """Support replies whose mail was not sent, written before `written_before`."""
+    # A beat sweep over every tenant: each reply's task then opens its own tenant's scope.
+    return list(
+        SupportReply.objects.unscoped()
+        .filter(from_support=True, mailed_at__isnull=True, created_at__lt=written_before)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:UNMAILED_SWEEP]
     )

@@ -9,6 +9,7 @@ from .views import (
     provisioning,
     sso,
     subscription,
+    support,
     users,
 )
 
@@ -36,4 +37,6 @@ urlpatterns = [
     path("sso/", sso.sso, name="sso"),
     path("sso/test/", sso.sso_test, name="sso_test"),
     path("sso/enforce/", sso.sso_enforce, name="sso_enforce"),
+    path("support/", support.support, name="support"),
+    path("support/<int:pk>/", support.support_request, name="support_request"),
 ]

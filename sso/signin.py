@@ -211,8 +211,11 @@ def vouched_address(request: HttpRequest, sociallogin: SocialLogin) -> None:
     if testing:
         # Started by an admin of the tenant (portal), answered in their own session.
         membership = membership_of(request.user)
-        admin = membership is not None and membership.is_admin
-        if not admin or membership.tenant_id != connection.tenant_id:
+        if (
+            membership is None
+            or not membership.is_admin
+            or membership.tenant_id != connection.tenant_id
+        ):
             refuse(Reason.BAD_STATE)
         services.record_test_sign_in(connection=connection, actor=membership.user, email=email)
         messages.success(

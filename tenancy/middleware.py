@@ -1,6 +1,6 @@
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from allauth.usersessions.models import UserSession
 from django.contrib import messages
@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from core.scoping import tenant_scope
 
+from .models import User
 from .selectors import has_second_factor, membership_of
 
 # What stays open to a member who must still set up a second factor: allauth's account, two-factor
@@ -89,7 +90,8 @@ class TwoFactorPolicyMiddleware:
         name = request.resolver_match.url_name if request.resolver_match else None
         if name and (name in OPEN_PAGES or name.startswith(OPEN_WITHOUT_SECOND_FACTOR)):
             return None
-        if has_second_factor(request.user):
+        # A membership is found for signed-in people only.
+        if has_second_factor(cast(User, request.user)):
             return None
         messages.warning(
             request,

@@ -1,8 +1,11 @@
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
-from django.db.models import Count, F, Q, QuerySet
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Count, F, OrderBy, Q, QuerySet
 from django.db.models.functions import Lower
 
 from core.counts import kept_count
@@ -23,7 +26,7 @@ from .models import (
 )
 
 
-def membership_of(user):
+def membership_of(user: User | AnonymousUser) -> Membership | None:
     """The user's membership with its tenant, or None (anonymous, unverified, consumer domain).
 
     The root of tenant scoping: it finds the tenant, so it cannot be scoped by one."""
@@ -41,7 +44,7 @@ def account_at(email: str) -> User | None:
     return User.objects.alias(lower_email=Lower("email")).filter(lower_email=email.lower()).first()
 
 
-def tenant_of(user):
+def tenant_of(user: User | AnonymousUser) -> Tenant | None:
     """The tenant `user` belongs to, or None: the one answer to "which tenant?"."""
     membership = membership_of(user)
     return membership.tenant if membership is not None else None
@@ -110,9 +113,9 @@ def standing_of(user: User) -> Standing:
 SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
 
-def has_second_factor(user) -> bool:
+def has_second_factor(user: User) -> bool:
     """The user signs in with an authenticator app or a passkey/security key (allauth.mfa)."""
-    return is_mfa_enabled(user, types=list(SECOND_FACTORS))
+    return bool(is_mfa_enabled(user, types=list(SECOND_FACTORS)))
 
 
 def second_factor_required(membership: Membership | None) -> bool:
@@ -124,6 +127,8 @@ def second_factor_required(membership: Membership | None) -> bool:
     return tenant.two_factor_required or (membership.is_admin and tenant.is_managed)
 
 
+# (field, descending) pairs, most significant first.
+type SortKeys = tuple[tuple[str, bool], ...]
 # Each sort order: (field, descending) keys, the last one unique. Only last_login is ever
 # empty: those who never signed in come last, not first as PostgreSQL's DESC would put them.
 MEMBER_SORTS = {
@@ -137,14 +142,22 @@ NULLS_LAST = {"user__last_login"}
 
 @dataclass
 class MemberPage:
-    rows: list
+    rows: list[Membership]
     # The user ids that the Next and Previous links continue from (None: no such page).
     next_after: int | None
     previous_before: int | None
 
 
 @in_tenant_scope
-def members_page(tenant, *, search="", sort="name", after=None, before=None, per_page=50):
+def members_page(
+    tenant: Tenant,
+    *,
+    search: str = "",
+    sort: str = "name",
+    after: int | None = None,
+    before: int | None = None,
+    per_page: int = 50,
+) -> MemberPage:
     """One page of a tenant's members: the first, the one after the member `after` or the one
     before the member `before`, in the order `sort`.
 
@@ -156,9 +169,10 @@ def members_page(tenant, *, search="", sort="name", after=None, before=None, per
         members = members.filter(Q(user__name__icontains=search) | Q(user__email__icontains=search))
     keys = MEMBER_SORTS.get(sort, MEMBER_SORTS["name"])
     cursor = None
-    if after is not None or before is not None:
+    anchor = after if after is not None else before
+    if anchor is not None:
         fields = [field for field, _descending in keys]
-        cursor = members.filter(user_id=after or before).values_list(*fields).first()
+        cursor = members.filter(user_id=anchor).values_list(*fields).first()
     # A member who left (or never was) restarts from the first page.
     forward = cursor is None or before is None
     if cursor is not None:
@@ -179,18 +193,18 @@ def members_page(tenant, *, search="", sort="name", after=None, before=None, per
     )
 
 
-def _ordering(keys, *, forward):
+def _ordering(keys: SortKeys, *, forward: bool) -> list[OrderBy]:
     """The sort order, or (not `forward`) its exact reverse, as the indexes can walk it."""
     ordering = []
     for field, descending in keys:
-        nulls = {}
+        nulls: dict[str, bool] = {}
         if field in NULLS_LAST:
             nulls = {"nulls_last": True} if forward else {"nulls_first": True}
         ordering.append(F(field).desc(**nulls) if descending == forward else F(field).asc(**nulls))
     return ordering
 
 
-def _beyond(keys, values, *, forward):
+def _beyond(keys: SortKeys, values: tuple[Any, ...], *, forward: bool) -> Q:
     """The rows after (or, not `forward`, before) the row whose sort keys are `values`."""
     beyond, ties = Q(pk__in=[]), Q()
     for (field, descending), value in zip(keys, values, strict=True):
@@ -204,7 +218,7 @@ def _beyond(keys, values, *, forward):
     return beyond
 
 
-def _strictly_beyond(field, descending, value, *, forward):
+def _strictly_beyond(field: str, descending: bool, value: Any, *, forward: bool) -> Q:
     nulls_last = field in NULLS_LAST
     if value is None:  # empty values come last going forward: only going back is anything beyond
         return Q(pk__in=[]) if forward else Q(**{f"{field}__isnull": False})
@@ -247,18 +261,25 @@ def policy_of(tenant: Tenant | None) -> Policy | None:
     return Policy.objects.first()
 
 
-def member_count_key(tenant_id):
+def member_count_key(tenant_id: int) -> str:
     return f"members:{tenant_id}"
 
 
 @in_tenant_scope
-def member_count(tenant):
+def member_count(tenant: Tenant) -> int:
     """How many members the tenant has (kept a minute; joins and removals forget it)."""
     return kept_count(member_count_key(tenant.pk), Membership.objects.all())
 
 
 @in_tenant_scope
-def audit_events(tenant, *, action="", actor="", since=None, until=None):
+def audit_events(
+    tenant: Tenant,
+    *,
+    action: str = "",
+    actor: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditEvent]:
     """The tenant's audit log, newest first, filtered by action, actor e-mail and dates."""
     events = AuditEvent.objects.select_related("actor")
     if action:
@@ -279,7 +300,7 @@ class Progress:
     total: int
 
     @property
-    def finished(self):
+    def finished(self) -> bool:
         return self.mailed + self.failed == self.total
 
 
@@ -289,7 +310,7 @@ def announcement_of(tenant: Tenant, *, pk: int) -> Announcement | None:
     return Announcement.objects.filter(pk=pk).first()
 
 
-def announcement_progress(announcement):
+def announcement_progress(announcement: Announcement) -> Progress:
     """How many recipients of an announcement were mailed, refused for good, and in all."""
     with tenant_scope(announcement.tenant_id):
         counts = announcement.deliveries.aggregate(
@@ -300,7 +321,7 @@ def announcement_progress(announcement):
     return Progress(**counts)
 
 
-def unfinished_announcement_ids(*, quiet_since):
+def unfinished_announcement_ids(*, quiet_since: datetime) -> list[int]:
     """Announcements with recipients left to mail and no mail sent since `quiet_since`.
 
     A beat sweep over every tenant."""

@@ -14,4 +14,10 @@ urlpatterns = [
     path("licences/", views.licences, name="licences"),
     path("licences/buy/", views.buy, name="buy"),
     path("done/", views.done, name="done"),
+    path("getting-started/", views.getting_started, name="getting_started"),
+    path(
+        "getting-started/dismiss/",
+        views.dismiss_getting_started,
+        name="dismiss_getting_started",
+    ),
 ]

@@ -23,9 +23,12 @@ from licensing.exceptions import LicensingError, PaymentError
 from licensing.gateway import card_form_csp
 from licensing.models import PLAN_CHOICES
 from licensing.plans import plan_by_key, plans_for_entry
-from licensing.selectors import live_subscription, seat_holders
+from licensing.selectors import paid_subscription, seat_holders
 from licensing.services.purchase import purchase_seats, start_purchase
 from tenancy.selectors import has_second_factor, standing_of
+
+from . import selectors
+from .services import dismiss_welcome, welcome_members
 
 # Where the user came from (the launcher's Admin tile or the Upgrade button of meetings) is
 # kept for the whole run, so that every step leads back there.
@@ -263,7 +266,7 @@ def _purchase_page(
         ),
         status=status,
     )
-    response._csp_config = card_form_csp()
+    response._csp_config = card_form_csp()  # type: ignore[attr-defined]
     return response
 
 
@@ -311,6 +314,8 @@ def buy(request):
         count_purchase(outcome="refused")
         return _purchase_page(request, claim=claim, notice=error.message, status=400)
     count_purchase(outcome=purchase.state)
+    if purchase.state == purchase.State.SUCCEEDED:
+        welcome_members(tenant=purchase.tenant, base_url=request.build_absolute_uri("/"))
     if purchase.state == purchase.State.NEEDS_CONFIRMATION:
         # The card is confirmed already: only the new total needs the buyer's yes.
         plan = plan_by_key(purchase.plan)
@@ -332,7 +337,7 @@ def done(request):
     membership = request.membership
     if membership is None or not membership.is_admin:
         return redirect("wizard:start")
-    subscription = live_subscription(request.tenant)
+    subscription = paid_subscription(request.tenant)
     return render(
         request,
         "wizard/done.html",
@@ -346,3 +351,23 @@ def done(request):
             needs_second_factor=not has_second_factor(request.user),
         ),
     )
+
+
+@login_required
+@require_GET
+def getting_started(request):
+    """What changed for a member when their organisation became managed."""
+    membership = request.membership
+    if membership is None or not membership.tenant.is_managed:
+        return redirect("tenancy:home")
+    facts = selectors.getting_started(request.tenant, user=request.user)
+    return render(request, "wizard/getting_started.html", {"facts": facts})
+
+
+@login_required
+@require_POST
+def dismiss_getting_started(request):
+    """Close the home page's Getting started card for good."""
+    if request.membership is not None:
+        dismiss_welcome(tenant=request.tenant, user=request.user)
+    return redirect("tenancy:home")

@@ -104,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.launcher",
                 "wizard.context_processors.upgrade_link",
+                "wizard.context_processors.getting_started_card",
             ],
         },
     },
@@ -261,6 +262,16 @@ CELERY_BEAT_SCHEDULE = {
     # The same for announcements whose next batch was never queued.
     "tenancy-requeue-unfinished-announcements": {
         "task": "tenancy.requeue_unfinished_announcements",
+        "schedule": BEAT_SWEEP_SECONDS,
+    },
+    # The same for support replies whose mail to the admin was never sent.
+    "portal-requeue-unmailed-support-replies": {
+        "task": "portal.requeue_unmailed_support_replies",
+        "schedule": BEAT_SWEEP_SECONDS,
+    },
+    # The same for the Getting started mails of a newly managed tenant's members.
+    "wizard-requeue-unmailed-welcomes": {
+        "task": "wizard.requeue_unmailed_welcomes",
         "schedule": BEAT_SWEEP_SECONDS,
     },
     # Subscriptions past due beyond the grace period end, and their tenants fall back to free.

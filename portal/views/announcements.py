@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from licensing.selectors import live_subscription
+from licensing.selectors import paid_subscription
 from portal.access import admin_required
 from portal.forms import AnnouncementForm
 from tenancy.exceptions import TenancyError
@@ -17,7 +17,7 @@ from tenancy.tasks import queue_announcement
 
 
 def _default_announcement(request):
-    plan = live_subscription(request.tenant).plan_details
+    plan = paid_subscription(request.tenant).plan_details
     context = {
         "domain": request.tenant.domain,
         "plan": plan.name,

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from licensing.exceptions import LicensingError, PaymentError
 from licensing.gateway import card_form_csp
-from licensing.selectors import licence_counts, licence_holders, live_subscription
+from licensing.selectors import licence_counts, licence_holders, paid_subscription
 from licensing.services import seats
 from portal.access import admin_required, recent_authentication_required
 from portal.forms import SeatCountForm
@@ -54,7 +54,7 @@ def licences(request):
                 )
                 return redirect("portal:licences")
         status = 400
-    subscription = live_subscription(request.tenant)  # read after the change, if any
+    subscription = paid_subscription(request.tenant)  # read after the change, if any
     if form is None:
         form = SeatCountForm(initial={"quantity": subscription.quantity})
     context = {

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from licensing.selectors import live_subscription
+from licensing.selectors import paid_subscription
 from portal.access import admin_required, recent_authentication_required
 from portal.forms import PolicyForm, SignupModeForm, TwoFactorRuleForm
 from tenancy.exceptions import TenancyError
@@ -20,7 +20,7 @@ from tenancy.services import security
 @require_http_methods(["GET", "POST"])
 def policies(request):
     tenant = request.tenant
-    max_cap = live_subscription(tenant).plan_details.meeting_cap
+    max_cap = paid_subscription(tenant).plan_details.meeting_cap
     policy = policy_of(tenant)
     policy_form = PolicyForm(initial=PolicyForm.initial_for(policy), max_cap=max_cap)
     signup_form = SignupModeForm(initial={"signup_mode": tenant.signup_mode})

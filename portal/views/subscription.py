@@ -9,7 +9,8 @@ from django.views.decorators.http import require_http_methods
 
 from core.money import from_cents
 from licensing.exceptions import LicensingError, PaymentError
-from licensing.selectors import invoices_of, live_subscription
+from licensing.models import InvoiceStatus
+from licensing.selectors import invoices_of, paid_subscription
 from licensing.services import seats
 from portal.access import admin_required, recent_authentication_required
 from portal.forms import PlanForm
@@ -56,7 +57,7 @@ def subscription(request):
                 return redirect("portal:subscription")
         else:
             messages.error(request, _("Unknown action."))
-    current = live_subscription(request.tenant)  # read after the change, if any
+    current = paid_subscription(request.tenant)  # read after the change, if any
     if plan_form is None:
         plan_form = PlanForm(initial={"plan": current.plan})
     context = {
@@ -78,10 +79,15 @@ def _invoices(request, subscription):
                 "created": datetime.fromtimestamp(invoice["created"], tz=UTC),
                 "amount": from_cents(invoice.get("amount_paid") or invoice.get("amount_due")),
                 "currency": invoice.get("currency", "").upper(),
-                "status": invoice.get("status"),
+                "status": _invoice_status(invoice.get("status")),
             }
             for invoice in invoices_of(subscription)
         ]
     except PaymentError:  # an unreachable Stripe must not break the page
         messages.warning(request, _("Invoices cannot be shown right now; try again later."))
         return []
+
+
+def _invoice_status(status: str | None) -> str:
+    """Stripe's status in the person's words; one Stripe added after this list shows as is."""
+    return str(InvoiceStatus(status).label) if status in InvoiceStatus.values else status or ""

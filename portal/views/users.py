@@ -5,7 +5,6 @@ import csv
 from allauth.account.forms import ResetPasswordForm
 from allauth.core import ratelimit
 from django.contrib import messages
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -20,7 +19,7 @@ from licensing.services import seats as licences
 from portal.access import admin_required, recent_authentication_required
 from portal.forms import InviteForm, MemberFilter
 from portal.selectors import members_for_export
-from tenancy.models import Membership
+from tenancy.models import Membership, User
 from tenancy.selectors import join_request_of, member_of_tenant, members_page, pending_join_requests
 from tenancy.services import membership as services
 from tenancy.services import security
@@ -110,13 +109,13 @@ def _csv_safe(cells: list[str]) -> list[str]:
 def invite(request):
     form = InviteForm(request.POST)
     key = f"portal:invitations:{request.user.pk}"
-    if cache.get_or_set(key, 0, timeout=3600) >= INVITATIONS_PER_HOUR:
+    if (cache.get_or_set(key, 0, timeout=3600) or 0) >= INVITATIONS_PER_HOUR:
         messages.error(request, _("Too many invitations in the last hour. Try again later."))
         return redirect("portal:users")
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect("portal:users")
     user = services.invite_member(
         tenant=request.tenant,
@@ -222,7 +221,7 @@ def password_reset(request, pk):
     return redirect("portal:users")
 
 
-def _reset_refusal(request: HttpRequest, user: AbstractBaseUser) -> str | None:
+def _reset_refusal(request: HttpRequest, user: User) -> str | None:
     # The admin's own limit first, so that a refused admin does not use up the member's.
     if not ratelimit.consume(request, action="admin_reset_password", user=request.user):
         return _("You sent too many password resets in the last hour. Try again later.")

@@ -135,14 +135,19 @@ def _send(
         code, reason = next(iter(error.recipients.values()))
         if code < 500:
             raise
-        return f"{code} {reason.decode(errors='replace')}"
+        return f"{code} {_reply_text(reason)}"
     except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
         if error.smtp_code < 500:
             raise
-        return f"{error.smtp_code} {error.smtp_error.decode(errors='replace')}"
+        return f"{error.smtp_code} {_reply_text(error.smtp_error)}"
     except ValueError as error:  # a header Django refuses to build (BadHeaderError, bad address)
         return str(error)
     return ""
+
+
+def _reply_text(reply: bytes | str) -> str:
+    # smtplib hands the server's reply over as bytes, a test server's as either.
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
 
 
 def _announcement_mail(announcement: Announcement, delivery: AnnouncementDelivery) -> EmailMessage:

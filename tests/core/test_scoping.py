@@ -11,7 +11,16 @@ from tenancy.models import AuditEvent, Membership, Tenant
 from tenancy.services.audit import record_audit
 from tests.factories import member
 
-OUR_APPS = {"tenancy", "meetings", "domains", "licensing", "provisioning", "sso"}
+OUR_APPS = {
+    "tenancy",
+    "meetings",
+    "domains",
+    "licensing",
+    "provisioning",
+    "sso",
+    "wizard",
+    "portal",
+}
 # Carries the tenant once it is known, and is found by Stripe's event id: not scoped
 # (tests/core/test_tenant_key.py says why).
 NOT_SCOPED = {"licensing.StripeEvent"}

@@ -11,7 +11,16 @@ from django.db.models import ForeignKey, Model, OneToOneField
 from core.scoping import TenantScopedManager
 from tenancy.models import Tenant
 
-OUR_APPS = {"tenancy", "meetings", "domains", "licensing", "provisioning", "sso"}
+OUR_APPS = {
+    "tenancy",
+    "meetings",
+    "domains",
+    "licensing",
+    "provisioning",
+    "sso",
+    "wizard",
+    "portal",
+}
 # The only tables of ours without a required tenant key, and why.
 NOT_TENANT_OWNED = {
     # The key itself.

@@ -8,6 +8,8 @@ from allauth.mfa.models import Authenticator
 from django.test import Client
 from django.urls import URLPattern, reverse
 
+from licensing.models import Subscription, SubscriptionStatus
+from portal.services import open_support_request
 from portal.urls import urlpatterns
 from tenancy.models import Announcement, AuditEvent
 from tenancy.services.announcements import create_announcement
@@ -25,7 +27,7 @@ def url_of(pattern, pk=None):
 
 
 def object_pk(pattern, contoso_objects):
-    return contoso_objects["announcement" if pattern.name == "announcement" else "member"]
+    return contoso_objects.get(pattern.name, contoso_objects["member"])
 
 
 @pytest.fixture
@@ -34,7 +36,18 @@ def contoso_objects(contoso):
     announcement = create_announcement(
         tenant=rob.membership.tenant, actor=rob, subject="Hello", body="We moved."
     )
-    return {"member": sara.pk, "announcement": announcement.pk}
+    support_request = open_support_request(
+        tenant=rob.membership.tenant,
+        actor=rob,
+        subject="Sound",
+        description="No sound.",
+        severity="normal",
+    )
+    return {
+        "member": sara.pk,
+        "announcement": announcement.pk,
+        "support_request": support_request.pk,
+    }
 
 
 def test_the_walk_sees_every_page():
@@ -52,6 +65,8 @@ def test_the_walk_sees_every_page():
         "announce",
         "announcement",
         "audit",
+        "support",
+        "support_request",
     }
 
 
@@ -147,3 +162,17 @@ def test_an_admin_without_a_second_factor_is_sent_to_set_one_up_first(
     enrol_totp(rob)
     response = client.get(url)
     assert response.status_code in (200, 405), response
+
+
+@pytest.mark.parametrize("name", ["licences", "subscription", "policies", "announce"])
+def test_a_page_that_stands_on_the_subscription_says_so_when_none_is_live(name, contoso):
+    """The pages read the live subscription through licensing.selectors.paid_subscription: were
+    an admin to open one in the moment their subscription ended, they get a sentence, not a 500."""
+    rob, _people, subscription = contoso
+    client = recently_signed_in(Client(), rob)
+    Subscription.objects.unscoped().filter(pk=subscription.pk).update(
+        status=SubscriptionStatus.CANCELED
+    )
+    response = client.get(reverse(f"portal:{name}"))
+    assert response.status_code == 400
+    assert "Your organisation has no active subscription." in response.content.decode()

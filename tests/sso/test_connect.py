@@ -2,7 +2,6 @@
 give the IdP, what it checks of the IdP's details, and what it keeps (the secret sealed)."""
 
 import re
-from html import unescape
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
@@ -12,15 +11,10 @@ from sso.encryption import unseal
 from sso.models import SsoConnection
 from sso.selectors import connection_of
 from tenancy.models import AuditEvent
+from tests.fixtures.sso import connect_oidc, enter_address, oidc_sign_in, text_of, visitor
 from tests.fixtures.stripe import free_port
 
-from .conftest import connect_oidc, enter_address, oidc_sign_in, visitor
-
 pytestmark = pytest.mark.django_db
-
-
-def text_of(response):
-    return unescape(response.content.decode())
 
 
 def admin_client(admin):

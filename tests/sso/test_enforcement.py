@@ -2,7 +2,6 @@
 path; enforcing needs a test sign-in and a fresh authentication, and is audited."""
 
 import re
-from html import unescape
 
 import pytest
 from allauth.account.forms import default_token_generator
@@ -15,15 +14,10 @@ from sso import services
 from sso.selectors import connection_of
 from tenancy.models import AuditEvent, User
 from tests.factories import PASSWORD
+from tests.fixtures.sso import connect_oidc, oidc_sign_in, signed_in_id, text_of, visitor
 from tests.fixtures.two_factor import totp_code
 
-from .conftest import connect_oidc, oidc_sign_in, signed_in_id, visitor
-
 pytestmark = pytest.mark.django_db
-
-
-def text_of(response):
-    return unescape(response.content.decode())
 
 
 def enforce(admin):

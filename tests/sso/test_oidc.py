@@ -1,47 +1,31 @@
 """Signing in through an OpenID Connect IdP: the certified oidc-provider (npm), on loopback."""
 
 from datetime import timedelta
-from html import unescape
 
 import pytest
 import time_machine
 from allauth.socialaccount.models import SocialAccount
 from django.test import override_settings
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from sso.failures import EXPLANATIONS, Reason
+from sso.failures import Reason
 from sso.selectors import connection_of
 from tenancy.models import AuditEvent, JoinRequest, Membership, Tenant, User
 from tenancy.services.membership import set_signup_mode
 from tests.fixtures.oidc import path_of, start_oidc_provider
-
-from .conftest import (
+from tests.fixtures.sso import (
     connect_oidc,
     enter_address,
+    explanation,
     idp_url_of,
     oidc_sign_in,
+    sign_in_failures,
     signed_in_id,
+    text_of,
     visitor,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def explanation(reason, language, **values):
-    with translation.override(language):
-        return str(EXPLANATIONS[reason]) % {"email": "", "organisation": "", **values}
-
-
-def text_of(response):
-    return unescape(response.content.decode())
-
-
-def failures():
-    return list(
-        AuditEvent.objects.unscoped()
-        .filter(action="sso.sign_in_failed")
-        .values_list("after__reason", flat=True)
-    )
 
 
 def test_a_member_is_sent_to_the_idp_and_signed_in(contoso_oidc, oidc_idp):
@@ -142,7 +126,7 @@ def test_the_idp_is_trusted_for_the_tenants_verified_domains_only(
     assert signed_in_id(client) is None
     assert User.objects.count() == users
     assert not SocialAccount.objects.filter(user__in=[sara, victim]).exists()
-    assert failures() == [reason]
+    assert sign_in_failures() == [reason]
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -156,7 +140,7 @@ def test_an_idp_that_is_down(contoso, tmp_path, language):
     assert response.status_code == 400
     assert explanation(Reason.UNREACHABLE, language) in text_of(response)
     assert signed_in_id(client) is None
-    assert failures() == [Reason.UNREACHABLE]
+    assert sign_in_failures() == [Reason.UNREACHABLE]
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -177,7 +161,7 @@ def test_an_id_token_that_is_not_for_this_sign_in_is_refused(
     assert explanation(reason, language) in text_of(response)
     assert signed_in_id(client) is None
     assert not SocialAccount.objects.exists()
-    assert failures() == [reason]
+    assert sign_in_failures() == [reason]
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -191,7 +175,7 @@ def test_an_answer_to_a_sign_in_started_elsewhere_is_refused(contoso_oidc, oidc_
     assert response.status_code == 400
     assert explanation(Reason.BAD_STATE, language) in text_of(response)
     assert signed_in_id(other) is None
-    assert failures() == [Reason.BAD_STATE]
+    assert sign_in_failures() == [Reason.BAD_STATE]
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -213,7 +197,7 @@ def test_a_clock_skew_beyond_the_allowed_is_refused(
     assert response.status_code == 400
     assert explanation(reason, language) in text_of(response)
     assert signed_in_id(client) is None
-    assert failures() == [reason]
+    assert sign_in_failures() == [reason]
 
 
 def test_the_test_sign_in_proves_the_connection_and_signs_nobody_in(contoso, oidc_idp):

@@ -2,42 +2,26 @@
 answers a broken or hostile IdP sends, crafted with the same IdP code."""
 
 from datetime import timedelta
-from html import unescape
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from sso.failures import EXPLANATIONS, Reason
-from tenancy.models import AuditEvent, Membership, User
-
-from .conftest import (
+from sso.failures import Reason
+from tenancy.models import Membership, User
+from tests.fixtures.sso import (
     enter_address,
+    explanation,
     post_to_quorum,
     saml_request_of,
     saml_sign_in,
+    sign_in_failures,
     signed_in_id,
+    text_of,
     visitor,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def explanation(reason, language, **values):
-    with translation.override(language):
-        return str(EXPLANATIONS[reason]) % {"email": "", "organisation": "", **values}
-
-
-def text_of(response):
-    return unescape(response.content.decode())
-
-
-def failures():
-    return list(
-        AuditEvent.objects.unscoped()
-        .filter(action="sso.sign_in_failed")
-        .values_list("after__reason", flat=True)
-    )
 
 
 def test_a_member_is_sent_to_the_idp_and_signed_in(contoso_saml, saml_idp):
@@ -84,7 +68,7 @@ def test_the_idp_is_trusted_for_the_tenants_verified_domains_only(contoso_saml, 
     )
     assert expected in text_of(response)
     assert (signed_in_id(client), User.objects.count()) == (None, users)
-    assert failures() == [Reason.UNTRUSTED_ADDRESS]
+    assert sign_in_failures() == [Reason.UNTRUSTED_ADDRESS]
 
 
 def _now():
@@ -113,7 +97,7 @@ def test_a_broken_answer_signs_nobody_in(contoso_saml, saml_idp, case, language)
     assert explanation(reason, language) in text_of(response)
     assert signed_in_id(client) is None
     assert not SocialAccount.objects.exists()
-    assert failures() == [reason]
+    assert sign_in_failures() == [reason]
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -133,7 +117,7 @@ def test_a_replayed_answer_signs_nobody_in(contoso_saml, saml_idp, where, langua
     assert response.status_code == 400
     assert explanation(Reason.REPLAYED, language) in text_of(response)
     assert signed_in_id(replayer) is None
-    assert failures() == [Reason.REPLAYED]
+    assert sign_in_failures() == [Reason.REPLAYED]
 
 
 def test_an_unsolicited_answer_signs_nobody_in(contoso_saml, saml_idp):
@@ -143,4 +127,4 @@ def test_an_unsolicited_answer_signs_nobody_in(contoso_saml, saml_idp):
     response = post_to_quorum(visitor(), saml_idp.answer(*request, "sara", unsolicited=True))
     assert response.status_code == 400
     assert signed_in_id(client) is None
-    assert failures() == [Reason.REFUSED]
+    assert sign_in_failures() == [Reason.REFUSED]
