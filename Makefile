@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # when something is missing. A goal's list also applies to the `install` it runs first.
 PACKAGES := gettext
 test: PACKAGES := gettext postgresql redis node chromium xmlsec1
-bench: PACKAGES := gettext postgresql redis wrk
+bench: PACKAGES := gettext postgresql redis wrk haproxy
 
 .PHONY: run test install packages messages bench lint screenshots
 

@@ -120,7 +120,9 @@ def main(members):
         created = time.perf_counter() - started
         started = time.perf_counter()
         queue_announcement(announcement.pk)
-        unsent = AnnouncementDelivery.objects.filter(announcement=announcement, sent_at=None)
+        unsent = AnnouncementDelivery.objects.unscoped().filter(
+            announcement=announcement, sent_at=None
+        )
         deadline = time.monotonic() + 900
         while unsent.exists():
             if time.monotonic() > deadline or worker.poll() is not None:

@@ -68,8 +68,8 @@ def prepare(users):
 class Client:
     """One simulated person: own cookies (kept by hand: the production cookies are Secure)."""
 
-    def __init__(self, session, email, index):
-        self.session, self.email, self.cookies = session, email, {}
+    def __init__(self, session, email, index, base=BASE):
+        self.session, self.email, self.cookies, self.base = session, email, {}, base
         self.address = f"198.51.{100 + index // 250}.{index % 250 + 1}"
 
     def _headers(self):
@@ -85,7 +85,7 @@ class Client:
 
     async def request(self, method, path, data=None):
         async with self.session.request(
-            method, BASE + path, data=data, headers=self._headers(), allow_redirects=False
+            method, self.base + path, data=data, headers=self._headers(), allow_redirects=False
         ) as response:
             body = await response.text()
             self._keep(response)
@@ -96,8 +96,8 @@ class Client:
         return await self.request("POST", path, fields)
 
 
-async def person(session, index, email, is_admin, deadline, record):
-    client = Client(session, email, index)
+async def person(session, index, email, is_admin, deadline, record, base=BASE):
+    client = Client(session, email, index, base)
 
     async def timed(kind, method, path, data=None):
         started = time.perf_counter()
@@ -105,7 +105,7 @@ async def person(session, index, email, is_admin, deadline, record):
             status, body = await (
                 client.post_form(path, data) if method == "POST" else client.request("GET", path)
             )
-        except aiohttp.ClientError:
+        except (aiohttp.ClientError, TimeoutError):  # counted as an error, the run goes on
             status, body = 599, ""
         record(kind, time.perf_counter() - started, status)
         return status, body
@@ -142,7 +142,9 @@ async def person(session, index, email, is_admin, deadline, record):
             await timed("join page", "GET", links[-1])
 
 
-async def load(users, seconds):
+async def load(users, seconds, base=BASE):
+    """`users` people at once for `seconds` against `base` (this script's gunicorn, or the load
+    balancer of bench/scaleout.py); requests, errors and latencies by kind."""
     from bench.seed_load import emails
 
     samples, errors = {}, {}
@@ -160,7 +162,7 @@ async def load(users, seconds):
         deadline = time.monotonic() + seconds
         await asyncio.gather(
             *[
-                person(session, index, email, index < users // 5, deadline, record)
+                person(session, index, email, index < users // 5, deadline, record, base)
                 for index, email in enumerate(emails(users))
             ]
         )

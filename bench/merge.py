@@ -46,15 +46,16 @@ def seed_managed(domain, members, seats):
         cursor.execute(
             "INSERT INTO licensing_subscription (tenant_id, plan, quantity, status,"
             " stripe_customer_id, stripe_subscription_id, stripe_item_id, cancel_at_period_end,"
-            " unpaid_invoice_url, created_at) VALUES (%s, 'essentials', %s, 'active',"
-            " 'cus_bench', %s, 'si_bench', false, '', now()) RETURNING id",
-            [tenant_id, seats, f"sub_{domain}"],
+            " unpaid_invoice_url, assigned, created_at) VALUES (%s, 'essentials', %s, 'active',"
+            " 'cus_bench', %s, 'si_bench', false, '',"
+            " (SELECT count(*) FROM tenancy_membership WHERE tenant_id = %s), now()) RETURNING id",
+            [tenant_id, seats, f"sub_{domain}", tenant_id],
         )
         subscription_id = cursor.fetchone()[0]
         cursor.execute(
-            "INSERT INTO licensing_licence (subscription_id, user_id, assigned_at)"
-            " SELECT %s, user_id, now() FROM tenancy_membership WHERE tenant_id = %s",
-            [subscription_id, tenant_id],
+            "INSERT INTO licensing_licence (tenant_id, subscription_id, user_id, assigned_at)"
+            " SELECT %s, %s, user_id, now() FROM tenancy_membership WHERE tenant_id = %s",
+            [tenant_id, subscription_id, tenant_id],
         )
     return admin_id, tenant_id, subscription_id
 
@@ -146,9 +147,9 @@ def main(members):
         )
         twin_merge = cursor.fetchone()[0]
         cursor.execute(
-            "INSERT INTO domains_mergenotice (merge_id, user_id, outcome)"
-            " SELECT %s, user_id, 'joined' FROM tenancy_membership WHERE tenant_id = %s",
-            [twin_merge, twin_source],
+            "INSERT INTO domains_mergenotice (tenant_id, merge_id, user_id, outcome)"
+            " SELECT %s, %s, user_id, 'joined' FROM tenancy_membership WHERE tenant_id = %s",
+            [twin_target, twin_merge, twin_source],
         )
         cursor.execute(
             "UPDATE tenancy_membership SET tenant_id = %s WHERE tenant_id = %s",
@@ -171,12 +172,28 @@ def main(members):
             " '[]', 0, '')",
             [twin_target, f"sql-m{suffix}"],
         )
+        # The newcomers join the licence queue; its head gets the free seats.
         cursor.execute(
-            "INSERT INTO licensing_licence (subscription_id, user_id, assigned_at)"
+            "INSERT INTO licensing_licencewait (tenant_id, user_id, since)"
             " SELECT %s, n.user_id, now() FROM domains_mergenotice n"
             " JOIN tenancy_membership m ON m.user_id = n.user_id"
-            " WHERE n.merge_id = %s ORDER BY m.joined_at, m.user_id LIMIT %s",
-            [twin_subscription, twin_merge, seats - TARGET_MEMBERS],
+            " WHERE n.merge_id = %s ORDER BY m.joined_at, m.user_id",
+            [twin_target, twin_merge],
+        )
+        cursor.execute(
+            "INSERT INTO licensing_licence (tenant_id, subscription_id, user_id, assigned_at)"
+            " SELECT %s, %s, user_id, now() FROM licensing_licencewait"
+            " WHERE tenant_id = %s ORDER BY since, id LIMIT %s",
+            [twin_target, twin_subscription, twin_target, seats - TARGET_MEMBERS],
+        )
+        cursor.execute(
+            "DELETE FROM licensing_licencewait w USING licensing_licence l"
+            " WHERE w.tenant_id = %s AND l.subscription_id = %s AND l.user_id = w.user_id",
+            [twin_target, twin_subscription],
+        )
+        cursor.execute(
+            "UPDATE licensing_subscription SET assigned = %s WHERE id = %s",
+            [seats, twin_subscription],
         )
         cursor.execute(
             "UPDATE meetings_meetingsettings SET licensed_cap = 300 WHERE user_id IN"

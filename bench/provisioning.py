@@ -124,8 +124,9 @@ def link_every_member(tenant):
             [tenant.pk, tenant.pk],
         )
         cursor.execute(
-            'INSERT INTO provisioning_provisionedemail (resource_id, value, type, "primary")'
-            " SELECT p.id, u.email, 'work', true FROM provisioning_provisioneduser p"
+            "INSERT INTO provisioning_provisionedemail"
+            ' (tenant_id, resource_id, value, type, "primary")'
+            " SELECT p.tenant_id, p.id, u.email, 'work', true FROM provisioning_provisioneduser p"
             " JOIN tenancy_user u ON u.id = p.user_id WHERE p.tenant_id = %s",
             [tenant.pk],
         )

@@ -34,6 +34,9 @@ NOISE = 0.15
 LEVERS = {
     "baseline": {},
     "sessions in the cache": {"SESSION_ENGINE": "django.contrib.sessions.backends.cache"},
+    # The baseline borrows connections from psycopg 3's pool; this server connects anew for
+    # every request, as before the pool (docs/PERFORMANCE.md, "With and without the pool").
+    "without the pool": {"DB_POOL": "false"},
 }
 os.environ.update(
     DJANGO_SETTINGS_MODULE="config.settings.production",

@@ -76,14 +76,14 @@ def main(members):
         cursor.execute(
             "INSERT INTO licensing_subscription (tenant_id, plan, quantity, status,"
             " stripe_customer_id, stripe_subscription_id, stripe_item_id, cancel_at_period_end,"
-            " unpaid_invoice_url, created_at) VALUES (%s, 'essentials', %s, 'active', 'cus_sql',"
-            " %s, 'si_sql', false, '', now()) RETURNING id",
-            [twin_tenant, members, f"sub_sql_{suffix}"],
+            " unpaid_invoice_url, assigned, created_at) VALUES (%s, 'essentials', %s, 'active',"
+            " 'cus_sql', %s, 'si_sql', false, '', %s, now()) RETURNING id",
+            [twin_tenant, members, f"sub_sql_{suffix}", members],
         )
         subscription_id = cursor.fetchone()[0]
         cursor.execute(
-            "INSERT INTO licensing_licence (subscription_id, user_id, assigned_at)"
-            " SELECT %s, user_id, now() FROM tenancy_membership WHERE tenant_id = %s",
+            "INSERT INTO licensing_licence (tenant_id, subscription_id, user_id, assigned_at)"
+            " SELECT tenant_id, %s, user_id, now() FROM tenancy_membership WHERE tenant_id = %s",
             [subscription_id, twin_tenant],
         )
         cursor.execute(

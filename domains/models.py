@@ -156,10 +156,14 @@ class MergeNotice(models.Model):
         JOINED = "joined", _("Joined")
         WAITING = "waiting", _("Waits for an admin's approval")
 
+    # The merge's (receiving) tenant, kept on the row as on every tenant-owned table.
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+")
     merge = models.ForeignKey(TenantMerge, on_delete=models.CASCADE, related_name="notices")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantScopedManager()
 
     class Meta:
         constraints = [

@@ -222,7 +222,7 @@ def merged_people_listed(merge: TenantMerge, *, limit: int) -> list[MergeNotice]
 def unfinished_merge_ids(*, quiet_since: datetime) -> list[int]:
     """Merges with people left to tell and no mail sent since `quiet_since` (a beat sweep over
     every tenant)."""
-    busy = MergeNotice.objects.filter(sent_at__gte=quiet_since).values("merge_id")
+    busy = MergeNotice.objects.unscoped().filter(sent_at__gte=quiet_since).values("merge_id")
     return list(
         TenantMerge.objects.unscoped()
         .filter(notices_finished_at__isnull=True, merged_at__lt=quiet_since)

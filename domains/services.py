@@ -805,9 +805,9 @@ def _merge(claim: DomainClaim, tenant: Tenant, sources: list[Tenant]) -> TenantM
     selected, params = members.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {MergeNotice._meta.db_table} (merge_id, user_id, outcome) "  # noqa: S608 (table name from model metadata)
-            f"SELECT %s, user_id, %s FROM ({selected}) AS members",
-            [merge.pk, MergeNotice.Outcome.JOINED, *params],
+            f"INSERT INTO {MergeNotice._meta.db_table} (tenant_id, merge_id, user_id, outcome) "  # noqa: S608 (table name from model metadata)
+            f"SELECT %s, %s, user_id, %s FROM ({selected}) AS members",
+            [tenant.pk, merge.pk, MergeNotice.Outcome.JOINED, *params],
         )
         # The statements below pick their newcomers through these rows: without fresh statistics
         # the planner takes 100,000 new rows for a handful (a nested loop, seconds per 10,000).

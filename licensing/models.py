@@ -140,6 +140,8 @@ class Subscription(models.Model):
 class Licence(models.Model):
     """One seat of a subscription, assigned to one member."""
 
+    # The subscription's tenant: every tenant-owned row carries its key (docs/SCALING.md).
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     subscription = models.ForeignKey(
         Subscription, on_delete=models.CASCADE, related_name="licences"
     )
@@ -147,6 +149,8 @@ class Licence(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="licences"
     )
     assigned_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantScopedManager()
 
     class Meta:
         constraints = [
@@ -203,6 +207,13 @@ class StripeEvent(models.Model):
     stripe_event_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=64)
     received_at = models.DateTimeField(default=timezone.now)
+    # The tenant whose subscription the event changed, once known. Empty for an event recorded
+    # before (or without) finding its subscription: Stripe names the subscription, not the
+    # tenant, and an event of a type Quorum ignores never names one. So this table is not
+    # scoped: its rows are found by Stripe's event id alone (docs/SCALING.md).
+    tenant = models.ForeignKey(
+        Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     def __str__(self):
         return f"{self.type} {self.stripe_event_id}"

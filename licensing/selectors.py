@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from core.scoping import in_tenant_scope
+from core.scoping import in_tenant_scope, tenant_scope
 from tenancy.models import Membership, Tenant, User
 
 from . import gateway
@@ -49,6 +49,7 @@ def open_purchase(*, tenant: Tenant, buyer: User) -> Purchase | None:
     )
 
 
+@in_tenant_scope
 def licence_holder_ids(tenant: Tenant, user_ids: Iterable[int]) -> set[int]:
     """Which of `user_ids` hold a licence of the tenant's live subscription."""
     return set(
@@ -62,7 +63,8 @@ def licence_holder_ids(tenant: Tenant, user_ids: Iterable[int]) -> set[int]:
 
 def licence_holders(subscription: Subscription, *, limit: int) -> QuerySet[Licence]:
     """The first `limit` licences of the subscription with their holders, by name."""
-    return subscription.licences.select_related("user").order_by("user__name")[:limit]
+    with tenant_scope(subscription.tenant_id):
+        return subscription.licences.select_related("user").order_by("user__name")[:limit]
 
 
 def licence_counts(subscription: Subscription) -> dict[str, int]:

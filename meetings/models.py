@@ -121,6 +121,9 @@ class Participant(models.Model):
     """One stay of one person in a meeting: present while `left_at` is empty."""
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="participants")
+    # The meeting's tenant (not the person's: guests come from anywhere), so that every row of a
+    # tenant's meetings carries its key and the table can be distributed by tenant.
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+")
     # Empty for a guest who joined without signing in.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -132,6 +135,8 @@ class Participant(models.Model):
     display_name = models.CharField(_("name"), max_length=150)
     joined_at = models.DateTimeField(default=timezone.now)
     left_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["joined_at", "id"]

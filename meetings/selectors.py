@@ -8,6 +8,7 @@ from django.conf import settings as django_settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.scoping import tenant_scope
 from tenancy.models import Tenant, User
 from tenancy.selectors import policy_of
 
@@ -132,9 +133,12 @@ def meeting_by_token(token: str) -> Meeting | None:
 
 
 def present_participants(meeting: Meeting) -> QuerySet[Participant]:
-    return Participant.objects.filter(meeting=meeting, left_at__isnull=True).order_by(
-        "joined_at", "id"
-    )
+    """Who is in `meeting` now. In the meeting's tenant's scope, not the viewer's: a guest from
+    another organisation sees the same room."""
+    with tenant_scope(meeting.tenant_id):
+        return Participant.objects.filter(meeting=meeting, left_at__isnull=True).order_by(
+            "joined_at", "id"
+        )
 
 
 def settings_by_room_token(token: str) -> MeetingSettings | None:

@@ -155,9 +155,12 @@ def join_meeting(
         cap, rule = selectors.participant_cap_rule(meeting.organiser)
         if 1 + others + 1 > cap:
             raise MeetingFullError(cap=cap, rule=rule)
-    return Participant.objects.create(meeting=meeting, user=user, display_name=display_name)
+    return Participant.objects.create(
+        meeting=meeting, tenant_id=meeting.tenant_id, user=user, display_name=display_name
+    )
 
 
+@in_scope_of("participant")
 @transaction.atomic
 def leave_meeting(*, participant: Participant) -> bool:
     """End a stay in a meeting; leaving twice changes nothing."""

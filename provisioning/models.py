@@ -80,10 +80,14 @@ class ProvisionedEmail(models.Model):
     """One entry of a provisioned user's `emails`, the address lowercased: what the identity
     provider's filters on `emails` read (`emails[type eq "work"].value eq "..."`)."""
 
+    # The resource's tenant: every tenant-owned row carries its key (docs/SCALING.md).
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     resource = models.ForeignKey(ProvisionedUser, on_delete=models.CASCADE, related_name="emails")
     value = models.CharField(max_length=254, db_index=True)
     type = models.CharField(max_length=64, blank=True)
     primary = models.BooleanField(default=False)
+
+    objects = TenantScopedManager()
 
     def __str__(self):
         return self.value

@@ -14,6 +14,7 @@ declare -A PACKAGES_OF=(
   [chromium]="chromium"
   [xmlsec1]="xmlsec1"
   [wrk]="wrk"
+  [haproxy]="haproxy"
 )
 
 present() {
@@ -25,6 +26,7 @@ present() {
     chromium) [ -x /usr/bin/chromium ] ;;
     xmlsec1) command -v xmlsec1 >/dev/null ;;
     wrk) command -v wrk >/dev/null ;;
+    haproxy) command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] ;;
   esac
 }
 

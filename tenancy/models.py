@@ -336,6 +336,8 @@ class AnnouncementDelivery(models.Model):
     so a retried task skips everyone already mailed. A mail the server refused for good (an
     unknown mailbox, say) gets `failed_at` and its reason instead, and is never tried again."""
 
+    # The announcement's tenant: every tenant-owned row carries its key (docs/SCALING.md).
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     announcement = models.ForeignKey(
         Announcement, on_delete=models.CASCADE, related_name="deliveries"
     )
@@ -343,6 +345,8 @@ class AnnouncementDelivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     failure = models.CharField(max_length=255, blank=True, db_default="")
+
+    objects = TenantScopedManager()
 
     class Meta:
         constraints = [

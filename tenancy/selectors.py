@@ -366,11 +366,12 @@ def announcement_of(tenant: Tenant, *, pk: int) -> Announcement | None:
 
 def announcement_progress(announcement: Announcement) -> Progress:
     """How many recipients of an announcement were mailed, refused for good, and in all."""
-    counts = announcement.deliveries.aggregate(
-        mailed=Count("pk", filter=Q(sent_at__isnull=False)),
-        failed=Count("pk", filter=Q(failed_at__isnull=False)),
-        total=Count("pk"),
-    )
+    with tenant_scope(announcement.tenant_id):
+        counts = announcement.deliveries.aggregate(
+            mailed=Count("pk", filter=Q(sent_at__isnull=False)),
+            failed=Count("pk", filter=Q(failed_at__isnull=False)),
+            total=Count("pk"),
+        )
     return Progress(**counts)
 
 
@@ -378,7 +379,11 @@ def unfinished_announcement_ids(*, quiet_since: datetime) -> list[int]:
     """Announcements with recipients left to mail and no mail sent since `quiet_since`.
 
     A beat sweep over every tenant."""
-    busy = AnnouncementDelivery.objects.filter(sent_at__gte=quiet_since).values("announcement_id")
+    busy = (
+        AnnouncementDelivery.objects.unscoped()
+        .filter(sent_at__gte=quiet_since)
+        .values("announcement_id")
+    )
     return list(
         Announcement.objects.unscoped()
         .filter(finished_at__isnull=True, created_at__lt=quiet_since)

@@ -253,6 +253,8 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", "quorum")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", "celerybeat-schedule")
+# Only the beat holding a lease in the cache sends the schedule: a second beat waits (core/beat.py).
+CELERY_BEAT_SCHEDULER = "core.beat:SingleBeatScheduler"
 # How often beat sends its sweeps (seconds); shorter only where a test watches beat tick.
 BEAT_SWEEP_SECONDS = float(env("BEAT_SWEEP_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {

@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 from core.logging import logging_config
 
 from .base import *  # noqa: F403
-from .base import DEVELOPMENT_SSO_KEY, LOG_LEVEL, env, env_list
+from .base import DEVELOPMENT_SSO_KEY, LOG_LEVEL, env, env_bool, env_list
 
 DEBUG = False
 
@@ -62,8 +62,13 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", "https")
 # psycopg 3's connection pool, one per process (a gunicorn worker's threads, a Celery pool
 # process): a request borrows an open connection and gives it back, instead of connecting anew
 # each time. Django refuses a pool with persistent connections, hence CONN_MAX_AGE 0.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
-    DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# DB_POOL=false: a connection per request (behind a pooler such as PgBouncer, or to compare:
+# bench/throughput.py measures both in one run).
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+if (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"  # noqa: F405
+    and env_bool("DB_POOL", True)
+):
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {  # noqa: F405
         "min_size": int(env("DB_POOL_MIN_SIZE", "1")),
         # As many as a gunicorn worker's threads (GUNICORN_THREADS), each holding one at most.

@@ -275,8 +275,10 @@ def _licence_every_member(subscription: Subscription, tenant: Tenant, now: datet
     # costs the same number of queries as one of 2.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {Licence._meta.db_table} (subscription_id, user_id, assigned_at) "  # noqa: S608 (table names from model metadata)
-            f"SELECT %s, user_id, %s FROM {Membership._meta.db_table} WHERE tenant_id = %s",
+            f"INSERT INTO {Licence._meta.db_table} "  # noqa: S608 (table names from model metadata)
+            "(tenant_id, subscription_id, user_id, assigned_at) "
+            f"SELECT tenant_id, %s, user_id, %s FROM {Membership._meta.db_table} "
+            "WHERE tenant_id = %s",
             [subscription.pk, now, tenant.pk],
         )
         return int(cursor.rowcount)

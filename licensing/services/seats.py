@@ -244,7 +244,7 @@ def _grant(
     user: User,
     waited_since: datetime | None = None,
 ) -> Licence:
-    licence = Licence.objects.create(subscription=subscription, user=user)
+    licence = Licence.objects.create(tenant=tenant, subscription=subscription, user=user)
     subscription.assigned += 1
     subscription.save(update_fields=["assigned"])
     set_licensed_cap(user=user, cap=subscription.plan_details.meeting_cap)
@@ -309,7 +309,10 @@ def _give_free_seats_at_once(subscription: Subscription, *, tenant: Tenant) -> i
     if not head:
         return 0
     Licence.objects.bulk_create(
-        [Licence(subscription=subscription, user_id=user_id) for _pk, user_id in head]
+        [
+            Licence(tenant=tenant, subscription=subscription, user_id=user_id)
+            for _pk, user_id in head
+        ]
     )
     LicenceWait.objects.filter(pk__in=[pk for pk, _user_id in head]).delete()
     subscription.assigned += len(head)

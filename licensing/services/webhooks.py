@@ -51,7 +51,7 @@ def process_stripe_event(*, event: WebhookEvent) -> bool:
     subscription is read again from Stripe, in Quorum's version, and mirrored.
     Returns True when the event changed something. Raises PaymentError when Stripe cannot be
     reached for that read (nothing is recorded: Stripe delivers the event again)."""
-    _record, is_new = StripeEvent.objects.get_or_create(
+    record, is_new = StripeEvent.objects.get_or_create(
         stripe_event_id=event.id, defaults={"type": event.type}
     )
     if not is_new or event.type not in HANDLED_EVENTS:
@@ -73,6 +73,10 @@ def process_stripe_event(*, event: WebhookEvent) -> bool:
         .filter(stripe_subscription_id=_subscription_id(event))
         .first()
     )
+    if subscription is not None:
+        # Known now, not when the event arrived: the event's row names its tenant from here on.
+        record.tenant_id = subscription.tenant_id
+        record.save(update_fields=["tenant"])
     if subscription is None or (
         subscription.last_event_at and event.created < subscription.last_event_at
     ):

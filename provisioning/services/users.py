@@ -271,6 +271,7 @@ def _keep_emails(
         resource.emails.all().delete()
     ProvisionedEmail.objects.bulk_create(
         ProvisionedEmail(
+            tenant_id=resource.tenant_id,
             resource=resource,
             value=email.value.strip().lower(),
             type=email.type[: ProvisionedEmail._meta.get_field("type").max_length],

@@ -53,9 +53,10 @@ def create_announcement(
     members, params = recipients.values("user_id").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {AnnouncementDelivery._meta.db_table} (announcement_id, user_id) "  # noqa: S608 (table name from model metadata)
-            f"SELECT %s, user_id FROM ({members}) AS recipients",
-            [announcement.pk, *params],
+            f"INSERT INTO {AnnouncementDelivery._meta.db_table} "  # noqa: S608 (table name from model metadata)
+            "(tenant_id, announcement_id, user_id) "
+            f"SELECT %s, %s, user_id FROM ({members}) AS recipients",
+            [tenant.pk, announcement.pk, *params],
         )
         created = cursor.rowcount
     if not created:

@@ -34,8 +34,9 @@ def test_the_tests_use_psycopg_3():
     assert connection.Database.__name__ == "psycopg"
 
 
-def backend_pids(settings_module: str) -> dict:
-    """Five uses of the database, each closed after, in a process of `settings_module`."""
+def backend_pids(settings_module: str, **settings: str) -> dict:
+    """Five uses of the database, each closed after, in a process of `settings_module` (with
+    the environment `settings`)."""
     db = connection.settings_dict
     environ = {
         **os.environ,
@@ -44,6 +45,7 @@ def backend_pids(settings_module: str) -> dict:
         "DATABASE_URL": (
             f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
         ),
+        **settings,
     }
     environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
@@ -70,4 +72,13 @@ def test_production_reuses_pooled_connections_across_requests():
     # Without the pool (the tests' settings), each use is a new server process.
     unpooled = backend_pids("config.settings.test")
     assert unpooled["pool"] is None
+    assert len(set(unpooled["pids"])) == 5
+
+
+@pytest.mark.django_db
+def test_production_without_the_pool_opens_a_connection_per_use():
+    """DB_POOL=false (behind PgBouncer, or the benchmark's comparison)."""
+    unpooled = backend_pids("config.settings.production", DB_POOL="false")
+    assert unpooled["pool"] is None
+    assert unpooled["conn_max_age"] == 0
     assert len(set(unpooled["pids"])) == 5

@@ -147,7 +147,7 @@ def test_announcement_to_selected_members(admin_client, contoso):
     _rob, (sara,), _subscription = contoso
     selected = {"subject": "Hi", "body": "Sara only", "recipients": "selected", "step": "send"}
     admin_client.post(reverse("portal:announce"), {**selected, "user": [sara.pk]})
-    deliveries = AnnouncementDelivery.objects.all()
+    deliveries = AnnouncementDelivery.objects.unscoped().all()
     assert [d.user_id for d in deliveries] == [sara.pk]
 
 
@@ -179,7 +179,7 @@ def test_announcement_to_a_bad_selection_is_refused_and_writes_nothing(
     )
     assert response.status_code in (200, 400)  # the form again, with its message
     assert not Announcement.objects.unscoped().exists()
-    assert not AnnouncementDelivery.objects.exists()
+    assert not AnnouncementDelivery.objects.unscoped().exists()
     page = response.content.decode()
     assert "Choose at least one member" in page or "Only members" in page or "Select" in page
 
@@ -232,7 +232,7 @@ def test_a_mail_refused_for_good_is_marked_failed_counted_and_never_retried(
     )
     assert send_announcement_batch(announcement_id=announcement.pk, batch_size=10) == 0
     assert send_announcement_batch(announcement_id=announcement.pk, batch_size=10) == 0
-    [failed] = AnnouncementDelivery.objects.filter(failed_at__isnull=False)
+    [failed] = AnnouncementDelivery.objects.unscoped().filter(failed_at__isnull=False)
     assert failed.user == people[1]
     assert failed.failure.startswith("550")
     assert sorted(a for m in mailbox.messages for a in m["to"]) == sorted(
@@ -252,9 +252,11 @@ def test_a_mail_refused_for_good_is_marked_failed_counted_and_never_retried(
     legacy = Announcement.objects.unscoped().create(
         tenant=rob.membership.tenant, author=rob, subject="Hi\r\nBcc: x@example.com", body="b"
     )
-    AnnouncementDelivery.objects.create(announcement=legacy, user=rob)
+    AnnouncementDelivery.objects.unscoped().create(
+        tenant=legacy.tenant, announcement=legacy, user=rob
+    )
     assert send_announcement_batch(announcement_id=legacy.pk, batch_size=10) == 0
-    assert AnnouncementDelivery.objects.get(announcement=legacy).failed_at is not None
+    assert AnnouncementDelivery.objects.unscoped().get(announcement=legacy).failed_at is not None
     legacy.refresh_from_db()
     assert legacy.finished_at is not None
 
@@ -296,7 +298,7 @@ def test_the_real_worker_mails_every_member_once(celery_worker, mailbox, localst
     deadline = time.monotonic() + 30
     while (
         len(mailbox.messages) < 5
-        or AnnouncementDelivery.objects.filter(sent_at__isnull=True).exists()
+        or AnnouncementDelivery.objects.unscoped().filter(sent_at__isnull=True).exists()
     ):
         assert time.monotonic() < deadline, "the worker did not send the announcement"
         time.sleep(0.2)

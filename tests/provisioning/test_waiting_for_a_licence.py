@@ -20,7 +20,7 @@ def provision_at(scim, address, minutes_from_now):
 
 
 def licensed(address):
-    return Licence.objects.filter(user__email=address).exists()
+    return Licence.objects.unscoped().filter(user__email=address).exists()
 
 
 def waiting(address):
@@ -29,7 +29,7 @@ def waiting(address):
 
 def assert_within_seats():
     subscription = Subscription.objects.unscoped().get()
-    held = Licence.objects.filter(subscription=subscription).count()
+    held = Licence.objects.unscoped().filter(subscription=subscription).count()
     assert subscription.assigned == held <= subscription.quantity
 
 
