@@ -70,8 +70,8 @@ def main(members):
         cursor.execute(
             "INSERT INTO licensing_subscription (tenant_id, plan, quantity, status,"
             " stripe_customer_id, stripe_subscription_id, stripe_item_id, cancel_at_period_end,"
-            " created_at) VALUES (%s, 'essentials', %s, 'active', 'cus_sql', %s, 'si_sql',"
-            " false, now()) RETURNING id",
+            " unpaid_invoice_url, created_at) VALUES (%s, 'essentials', %s, 'active', 'cus_sql',"
+            " %s, 'si_sql', false, '', now()) RETURNING id",
             [twin_tenant, members, f"sub_sql_{suffix}"],
         )
         subscription_id = cursor.fetchone()[0]

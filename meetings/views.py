@@ -171,6 +171,8 @@ def _join(request, meeting, guest_form):
 def meeting_join(request, token):
     """The page behind a meeting's link: who, when, and the button (or name field) to join."""
     meeting = _meeting_or_404(token)
+    if request.tenant is not None and meeting.tenant_id == request.tenant.pk:
+        meeting.tenant = request.tenant  # a colleague's meeting: the policy read with the identity
     if _current_stay(request, meeting) is not None:
         return redirect("meetings:live", token=token)
     options = _options(meeting)
