@@ -70,9 +70,8 @@ def identity_of(user_id: int) -> Identity | None:
     if membership is not None:
         versions |= current_versions([_tenant_version(membership.tenant_id)])
         tenant = Tenant.objects.get(pk=membership.tenant_id)
-        # The person's own tenant's policy, read for tenancy.selectors.policy_of.
-        policy = Policy.objects.unscoped().filter(tenant=tenant).first()
-        Tenant.policy.related.set_cached_value(tenant, policy)
+        # The person's own tenant's policy, read for tenancy.selectors.policy_of (None: none set).
+        tenant.kept_policy = Policy.objects.unscoped().filter(tenant=tenant).first()  # type: ignore[attr-defined]
         membership.tenant = tenant
         user.membership = membership  # as membership_of does: no second query
     identity = Identity(user=user, membership=membership)
@@ -84,7 +83,7 @@ def _signed_in_user(request: HttpRequest) -> Any:
     if hasattr(request, "_cached_user"):
         return request._cached_user
     session = request.session
-    backend_path = session.get(auth.BACKEND_SESSION_KEY)
+    backend_path: str = session.get(auth.BACKEND_SESSION_KEY) or ""
     user_id = session.get(auth.SESSION_KEY)
     identity = None
     if user_id is not None and backend_path in settings.AUTHENTICATION_BACKENDS:
@@ -109,7 +108,7 @@ class IdentityAuthenticationMiddleware(AuthenticationMiddleware):
     def process_request(self, request: HttpRequest) -> None:
         super().process_request(request)
         if settings.IDENTITY_CACHE:
-            request.user = SimpleLazyObject(partial(_signed_in_user, request))
+            request.user = SimpleLazyObject(partial(_signed_in_user, request))  # type: ignore[assignment]
 
 
 # Every save and delete of these rows, whoever makes it, is seen on the next request.

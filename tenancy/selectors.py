@@ -244,8 +244,8 @@ def policy_of(tenant: Tenant | None) -> Policy | None:
     """The tenant's Policy, or None when its admin never set one (nothing is fixed)."""
     if tenant is None:
         return None
-    if Tenant.policy.related.is_cached(tenant):  # read with the kept identity (tenancy.identity)
-        return getattr(tenant, "policy", None)  # None: the relation was kept empty
+    if hasattr(tenant, "kept_policy"):  # read with the signed-in identity (tenancy.identity)
+        return tenant.kept_policy
     return Policy.objects.first()
 
 

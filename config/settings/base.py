@@ -305,7 +305,7 @@ SECURE_CSP = {
 SESSION_ENGINE = env("SESSION_ENGINE", "django.contrib.sessions.backends.db")
 # The signed-in person's user, membership, tenant and policy read from the cache (tenancy.identity)
 # instead of the database on each request; every change is seen on the next request either way.
-IDENTITY_CACHE = env_bool("IDENTITY_CACHE", False)
+IDENTITY_CACHE = env_bool("IDENTITY_CACHE", True)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

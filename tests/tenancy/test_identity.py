@@ -38,7 +38,7 @@ def test_a_kept_identity_costs_no_query_of_user_membership_tenant_or_policy(cont
     assert request.tenant.is_managed
 
 
-def test_off_by_default_the_database_is_read(contoso, settings):
+def test_with_the_setting_off_the_database_is_read(contoso, settings):
     settings.IDENTITY_CACHE = False
     _rob, (sara,), _subscription = contoso
     client = Client()
