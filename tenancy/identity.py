@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.middleware import AuthenticationMiddleware, get_user
+from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -46,6 +47,10 @@ def _tenant_version(tenant_id: int) -> str:
     return f"identity:tenant:{tenant_id}"
 
 
+def _last_tenant(user_id: int) -> str:
+    return f"identity:last-tenant:{user_id}"
+
+
 def identity_changed(*, user_id: int | None = None, tenant_id: int | None = None) -> None:
     """The user's (or every member of the tenant's) kept identity is read anew next time."""
     if user_id is not None:
@@ -60,22 +65,30 @@ def identity_of(user_id: int) -> Identity | None:
     kept = read_kept(key)
     if kept is not None:
         return kept
-    # Each version is read before the rows it covers (core.versioned).
+    # Each version is read before the rows it covers (core.versioned); the tenant's is known
+    # before its row only by the tenant the person was last seen in.
     versions = current_versions([_user_version(user_id)])
+    seen_in = cache.get(_last_tenant(user_id))
+    if seen_in is not None:
+        versions |= current_versions([_tenant_version(seen_in)])
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return None
     # The root of tenant scoping, as tenancy.selectors.membership_of: no scope to read it in.
-    membership = Membership.objects.unscoped().filter(user=user).first()
+    # One query for the membership, its tenant and the tenant's policy.
+    membership = (
+        Membership.objects.unscoped().select_related("tenant__policy").filter(user=user).first()
+    )
     if membership is not None:
-        versions |= current_versions([_tenant_version(membership.tenant_id)])
-        tenant = Tenant.objects.get(pk=membership.tenant_id)
-        # The person's own tenant's policy, read for tenancy.selectors.policy_of (None: none set).
-        tenant.kept_policy = Policy.objects.unscoped().filter(tenant=tenant).first()  # type: ignore[attr-defined]
-        membership.tenant = tenant
+        tenant = membership.tenant
+        # For tenancy.selectors.policy_of; None when the admins never set one.
+        tenant.kept_policy = getattr(tenant, "policy", None)  # type: ignore[attr-defined]
         user.membership = membership  # as membership_of does: no second query
     identity = Identity(user=user, membership=membership)
-    keep(key, identity, versions, KEEP_SECONDS)
+    if membership is None or membership.tenant_id == seen_in:
+        keep(key, identity, versions, KEEP_SECONDS)
+    else:  # the tenant's version was not read before its row: kept from the next request on
+        cache.set(_last_tenant(user_id), membership.tenant_id, None)
     return identity
 
 

@@ -63,7 +63,7 @@ def test_removal_and_admission_are_seen_on_the_next_request(contoso):
     client = signed_in(sara)
     remove_member(tenant=tenant, actor=rob, user=sara)
     assert client.get("/meetings/").status_code == 302  # signed out, her sessions ended
-    client.force_login(sara)
+    signed_in(sara, client)
     assert next_request(client).membership is None
     admit_member(tenant=tenant, actor=rob, email="sara@contoso.com", name="Sara")
     assert next_request(client).membership.tenant == tenant
