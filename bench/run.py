@@ -61,6 +61,8 @@ def main():
         domain = upgrades[-1]["domain"]
         pages = step("bench/pages.py", domain)
         throughput = step("bench/throughput.py", domain)
+        render = step("bench/render_profile.py", domain)
+        flame = step("bench/flame.py", domain)  # py-spy: needs root (or ptrace rights)
         dns = step("bench/dns_checks.py")
         announcement = step("bench/announce.py", str(sizes[-1]))
         provisioning = step("bench/provisioning.py", "10000", str(sizes[-1]))
@@ -73,6 +75,8 @@ def main():
         "upgrade": upgrades,
         "admin_pages": pages,
         "throughput": throughput,
+        "render_profile": render,
+        "flame": flame,
         "dns": dns,
         "announcement": announcement,
         "provisioning": provisioning,
@@ -108,16 +112,34 @@ def print_table(result):
         f" cores; load average {run['load_average_before']} before, {run['load_average_after']}"
         " after"
     )
-    print("| lever | page | req/s | % of the bare view | errors | p99 |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| lever | page | req/s | % of the bare view | errors | p99 | CPU ms per request"
+        " (gunicorn + PostgreSQL) | % of the bare view by CPU |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for lever, measured in run["levers"].items():
         for key in ("bare_view_before", *measured["pages"], "bare_view_after"):
             row = measured.get(key) or measured["pages"][key]
             share = row.get("percent_of_bare_view", measured.get("refused", ""))
+            cpu = row["cpu_ms_per_request"]
             print(
                 f"| {lever} | {key} | {row['requests_per_second']} | {share}"
-                f" | {row['errors']} | {row['p99']} |"
+                f" | {row['errors']} | {row['p99']} | {cpu['gunicorn']} + {cpu['postgresql']}"
+                f" | {row.get('cpu_bound_percent_of_bare_view', '')} |"
             )
+    print("\n3a. One render of each page (test client, cProfile)")
+    print("| page | ms per request | ms in render() | queries | url reversals | translations |")
+    print("|---|---|---|---|---|---|")
+    for name, row in result["render_profile"].items():
+        print(
+            f"| {name} | {row['ms_per_request']} | {row['ms_rendering']} | {row['queries']}"
+            f" | {row['url reversals']} | {row['translation calls']} |"
+        )
+    print("\n3b. py-spy under wrk: the widest frames of each page (bench/results/flame/)")
+    for lever, flamed in result["flame"].items():
+        for name, graph in flamed.items():
+            widest = "; ".join(f"{row['frame']} {row['percent']} %" for row in graph["widest"][:6])
+            print(f"- {lever}, {name} ({graph['samples']} samples): {widest}")
     print("\n4. DNS:", json.dumps(result["dns"]))
     mail = result["announcement"]
     print(

@@ -7,4 +7,4 @@ class TenancyConfig(AppConfig):
     verbose_name = _("Tenancy")
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the e-mail-verified receiver)
+        from . import identity, signals  # noqa: F401  (connect their receivers)

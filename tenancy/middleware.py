@@ -33,7 +33,11 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.membership = membership_of(request.user)  # type: ignore[attr-defined]
+        identity = getattr(request, "identity", None) if request.user.is_authenticated else None
+        # The kept identity's membership (tenancy.identity), or the database's.
+        request.membership = (  # type: ignore[attr-defined]
+            identity.membership if identity is not None else membership_of(request.user)
+        )
         tenant = request.membership.tenant if request.membership else None  # type: ignore[attr-defined]
         request.tenant = tenant  # type: ignore[attr-defined]
         with tenant_scope(tenant):

@@ -312,6 +312,8 @@ def policy_of(tenant: Tenant | None) -> Policy | None:
     """The tenant's Policy, or None when its admin never set one (nothing is fixed)."""
     if tenant is None:
         return None
+    if hasattr(tenant, "kept_policy"):  # read with the signed-in identity (tenancy.identity)
+        return tenant.kept_policy
     return Policy.objects.first()
 
 

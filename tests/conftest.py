@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.celery_worker",
     "tests.fixtures.dns",
+    "tests.fixtures.identity",
     "tests.fixtures.sentry",
     "tests.fixtures.dns_hierarchy",
     "tests.fixtures.smtp",

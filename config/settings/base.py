@@ -73,7 +73,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, reading the signed-in identity from the cache when IDENTITY_CACHE is on.
+    "tenancy.identity.IdentityAuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "tenancy.middleware.SessionActivityMiddleware",  # allauth.usersessions' "last seen"
     # After authentication: a signed-in person's pages follow their language setting.
@@ -331,6 +332,9 @@ SECURE_CSP = {
 # "django.contrib.sessions.backends.db" (default), or "...cache"/"...cached_db" to read sessions
 # from Redis (docs/PERFORMANCE.md measures each).
 SESSION_ENGINE = env("SESSION_ENGINE", "django.contrib.sessions.backends.db")
+# The signed-in person's user, membership, tenant and policy read from the cache (tenancy.identity)
+# instead of the database on each request; every change is seen on the next request either way.
+IDENTITY_CACHE = env_bool("IDENTITY_CACHE", True)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

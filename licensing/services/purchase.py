@@ -19,6 +19,7 @@ from licensing.models import Licence, LicenceWait, Purchase, SettingsMigration, 
 from licensing.plans import ENTRY_PLANS, Plan, plan_by_key
 from licensing.selectors import count_seats, open_purchase
 from meetings.services import migrate_personal_settings
+from tenancy.identity import identity_changed
 from tenancy.models import Membership, Tenant, User
 from tenancy.scoping import in_tenant_of
 from tenancy.services.audit import record_audit
@@ -241,6 +242,7 @@ def _make_tenant_managed(
     LicenceWait.objects.filter(tenant=tenant).delete()
     Membership.objects.filter(tenant=tenant, user=purchase.buyer).update(role=Membership.Role.ADMIN)
     Tenant.objects.filter(pk=tenant.pk).update(state=Tenant.State.MANAGED)
+    identity_changed(tenant_id=tenant.pk)  # the buyer's admin role and the state: bulk updates
     use_claim(claim=claim)
     migrated = migrate_personal_settings(tenant=tenant, cap=plan.meeting_cap)
     SettingsMigration.objects.create(

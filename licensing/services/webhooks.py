@@ -16,6 +16,7 @@ from licensing.models import StripeEvent, Subscription, SubscriptionStatus
 from licensing.plans import plan_by_price
 from licensing.services.seats import give_free_seats_to_waiting_members
 from meetings.services import release_licensed_caps
+from tenancy.identity import identity_changed
 from tenancy.models import Membership, Tenant
 from tenancy.services.audit import record_audit
 
@@ -173,6 +174,7 @@ def fall_back_to_free(*, subscription: Subscription) -> None:
     Membership.objects.filter(tenant=tenant, role=Membership.Role.ADMIN).update(
         role=Membership.Role.MEMBER
     )
+    identity_changed(tenant_id=tenant.pk)  # the state and every admin's role: bulk updates
     release_licensed_caps(tenant=tenant)
 
 
