@@ -1,9 +1,10 @@
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from core.scoping import in_tenant_scope, tenant_scope
-from tenancy.models import Membership, Tenant, TenantDomain
+from tenancy.models import Tenant, TenantDomain, User
 
 from .dnscheck import token_in
 from .models import DomainClaim, MergeNotice, TenantMerge
@@ -15,13 +16,13 @@ def upgrade_claims() -> QuerySet[DomainClaim]:
 
 
 @in_tenant_scope
-def verified_claim(*, tenant, claimant):
+def verified_claim(*, tenant: Tenant, claimant: User) -> DomainClaim | None:
     """The claimant's verified (not yet used) claim of the tenant's domain, or None."""
     return upgrade_claims().filter(claimant=claimant, status=DomainClaim.Status.VERIFIED).first()
 
 
 @in_tenant_scope
-def latest_claim(*, tenant, claimant):
+def latest_claim(*, tenant: Tenant, claimant: User) -> DomainClaim | None:
     """The claimant's most recent claim of the tenant's domain, whatever its status, or None."""
     return upgrade_claims().filter(claimant=claimant).select_related("tenant", "claimant").first()
 
@@ -38,7 +39,7 @@ def used_claim(tenant: Tenant) -> DomainClaim | None:
 
 
 @in_tenant_scope
-def claims_of_tenant(tenant):
+def claims_of_tenant(tenant: Tenant) -> QuerySet[DomainClaim]:
     """Every open (pending or verified) claim of the tenant's domain, oldest first, with its
     claimant."""
     return (
@@ -49,19 +50,7 @@ def claims_of_tenant(tenant):
     )
 
 
-@in_tenant_scope
-def tenant_admins(tenant):
-    """The admins of a tenant, by name."""
-    return [
-        membership.user
-        for membership in Membership.objects.all()
-        .filter(role=Membership.Role.ADMIN)
-        .select_related("user")
-        .order_by("user__name")
-    ]
-
-
-def due_claim_ids(*, before):
+def due_claim_ids(*, before: datetime) -> list[int]:
     """Pending claims whose next check was due before `before` (the beat job's safety net,
     sweeping every tenant)."""
     return list(
@@ -71,7 +60,7 @@ def due_claim_ids(*, before):
     )
 
 
-def seen_records_explained(claim):
+def seen_records_explained(claim: DomainClaim) -> list[dict[str, Any]]:
     """The TXT strings seen at the last check, each with the reason it does or doesn't match.
 
     Reasons: "yours", "other_claim" (another member's open claim of this tenant), "other_token"
@@ -205,7 +194,7 @@ def recent_merges(tenant: Tenant, *, limit: int = 3) -> list[TenantMerge]:
     return list(TenantMerge.objects.all()[:limit])
 
 
-def merged_people(merge: TenantMerge) -> QuerySet:
+def merged_people(merge: TenantMerge) -> QuerySet[MergeNotice, Any]:
     """The ids of the people a merge brought (a query)."""
     return MergeNotice.objects.filter(merge=merge).values("user_id")
 

@@ -4,6 +4,7 @@ DNS checks, the daily re-checks of verified domains, adding domains and merging 
 import math
 import random
 from datetime import datetime, timedelta
+from types import ModuleType
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -18,7 +19,7 @@ from meetings.services import move_meetings
 from tenancy.email_domains import is_consumer_domain, is_public_suffix, normalise_domain
 from tenancy.exceptions import InvalidDomainError
 from tenancy.models import JoinRequest, Membership, Tenant, TenantDomain, User
-from tenancy.selectors import covering_domain, membership_of
+from tenancy.selectors import admins_of, covering_domain, membership_of
 from tenancy.services.audit import record_audit
 from tenancy.services.merging import take_in_members
 
@@ -38,7 +39,6 @@ from .exceptions import (
 )
 from .mail import absolute_url, mail_user
 from .models import DomainClaim, MergeNotice, TenantMerge
-from .selectors import tenant_admins
 from .signals import members_merged
 
 CLAIM_WINDOW = timedelta(hours=72)
@@ -58,13 +58,13 @@ Status = DomainClaim.Status
 Outcome = DomainClaim.Outcome
 
 
-def retry_delay(step, *, rng=random):
+def retry_delay(step: int, *, rng: random.Random | ModuleType = random) -> float:
     """Seconds until the next check after `step` unsuccessful ones: 30 s doubling up to 1 h,
     shortened at random by up to 20 % so that claims started together spread out."""
-    return min(FIRST_RETRY_SECONDS * 2**step, MAX_RETRY_SECONDS) * rng.uniform(0.8, 1.0)
+    return float(min(FIRST_RETRY_SECONDS * 2**step, MAX_RETRY_SECONDS) * rng.uniform(0.8, 1.0))
 
 
-def assert_may_claim(*, user):
+def assert_may_claim(*, user: User) -> Membership:
     """The user's membership if they may claim its tenant's domain; raises DomainsError if not.
 
     Only a verified member of an unmanaged tenant may: users at consumer domains have no tenant,
@@ -74,12 +74,12 @@ def assert_may_claim(*, user):
     if membership is None:
         raise NoTenantError()
     if membership.tenant.is_managed:
-        raise ManagedTenantError(tenant_admins(membership.tenant))
+        raise ManagedTenantError(admins_of(membership.tenant))
     return membership
 
 
 @transaction.atomic
-def start_claim(*, user):
+def start_claim(*, user: User) -> DomainClaim:
     """Start proving the user's tenant domain, or return their claim in progress.
 
     Returns the existing pending or verified claim (same token) when there is one; otherwise a
@@ -90,12 +90,12 @@ def start_claim(*, user):
         return _start_claim(user=user, tenant_id=membership.tenant_id)
 
 
-def _start_claim(*, user, tenant_id):
+def _start_claim(*, user: User, tenant_id: int) -> DomainClaim:
     # The purchase that makes a tenant managed holds this lock while it supersedes open claims;
     # taking it here means no claim can start in between.
     tenant = Tenant.objects.select_for_update().get(pk=tenant_id)
     if tenant.is_managed:
-        raise ManagedTenantError(tenant_admins(tenant))
+        raise ManagedTenantError(admins_of(tenant))
     existing = _open_claim(tenant=tenant, claimant=user)
     if existing is not None:
         return existing
@@ -111,7 +111,10 @@ def _start_claim(*, user, tenant_id):
             )
     except IntegrityError:
         # The same user's other request won the race (one open claim per claimant).
-        return _open_claim(tenant=tenant, claimant=user)
+        winner = _open_claim(tenant=tenant, claimant=user)
+        if winner is None:  # and its claim ended at once: start afresh
+            return _start_claim(user=user, tenant_id=tenant_id)
+        return winner
     record_audit(
         tenant=tenant,
         actor=user,
@@ -127,13 +130,13 @@ def _start_claim(*, user, tenant_id):
     return claim
 
 
-def _open_claim(*, tenant, claimant, domain=None):
+def _open_claim(*, tenant: Tenant, claimant: User, domain: str | None = None) -> DomainClaim | None:
     return DomainClaim.objects.filter(
         claimant=claimant, domain=domain or tenant.domain, status__in=DomainClaim.OPEN_STATUSES
     ).first()
 
 
-def check_claim(*, claim_id):
+def check_claim(*, claim_id: int) -> DomainClaim | None:
     """Run the scheduled DNS check of a pending claim if it is due; else do nothing.
 
     Returns the claim after the check, or None when it was not due (already checked by another
@@ -161,7 +164,7 @@ def check_claim(*, claim_id):
 
 
 @in_scope_of("claim")
-def request_check_now(*, claim, user):
+def request_check_now(*, claim: DomainClaim, user: User) -> DomainClaim:
     """Check the claim's DNS record at once, for its claimant ("Check now").
 
     At most once per 10 seconds per claim (CheckTooSoonError otherwise). Returns the claim as
@@ -171,7 +174,7 @@ def request_check_now(*, claim, user):
 
 
 @in_scope_of("claim")
-def confirm_record_added(*, claim, user):
+def confirm_record_added(*, claim: DomainClaim, user: User) -> DomainClaim:
     """The claimant says the record is published: check at once, and quickly again after.
 
     The backoff starts over (30 s, 1 min, ...), since a record added late would otherwise wait up
@@ -180,7 +183,7 @@ def confirm_record_added(*, claim, user):
     return _manual_check(claim=claim, user=user, reset_backoff=True)
 
 
-def _manual_check(*, claim, user, reset_backoff):
+def _manual_check(*, claim: DomainClaim, user: User, reset_backoff: bool) -> DomainClaim:
     # Any admin may check a domain being added (the views let only admins here).
     if claim.claimant_id != user.pk and claim.purpose != DomainClaim.Purpose.ADD_DOMAIN:
         raise ClaimNotPendingError()
@@ -215,13 +218,13 @@ def _lookup(name: str) -> dnscheck.TxtLookup:
     return lookup
 
 
-def _check(claim_id):
+def _check(claim_id: int) -> DomainClaim:
     domain = DomainClaim.objects.select_related("tenant").get(pk=claim_id).record_name
     return _record_check(claim_id=claim_id, lookup=_lookup(domain))
 
 
 @transaction.atomic
-def _record_check(*, claim_id, lookup):
+def _record_check(*, claim_id: int, lookup: dnscheck.TxtLookup) -> DomainClaim:
     claim = DomainClaim.objects.select_for_update().select_related("tenant").get(pk=claim_id)
     if not claim.is_pending:  # verified by a parallel check, superseded or expired meanwhile
         return claim
@@ -275,7 +278,7 @@ def _record_check(*, claim_id, lookup):
 
 @in_scope_of("claim")
 @transaction.atomic
-def expire_claim(*, claim):
+def expire_claim(*, claim: DomainClaim) -> DomainClaim:
     """End a claim whose window is over: a pending one after 72 hours without its record, a
     verified one not used for a purchase within 7 days. Its claimant may start over.
 
@@ -387,7 +390,7 @@ def reconfirm_claim(*, claim: DomainClaim) -> DomainClaim:
 
 @in_scope_of("claim")
 @transaction.atomic
-def use_claim(*, claim):
+def use_claim(*, claim: DomainClaim) -> DomainClaim:
     """The claim's claimant has bought: the claim becomes USED, every other open claim of the
     tenant SUPERSEDED. Called by licensing inside its purchase transaction, tenant row locked.
 
@@ -456,7 +459,7 @@ def _verify_domain(claim: DomainClaim) -> TenantDomain:
     return domain
 
 
-def _schedule_check(claim):
+def _schedule_check(claim: DomainClaim) -> None:
     # Imported here because the tasks module imports this one.
     from core.tasks import enqueue
 
@@ -636,7 +639,7 @@ def _tell_admins(domain: TenantDomain, template: str) -> None:
         "record_value": dnscheck.record_value(domain.token),
         "link": absolute_url(reverse("portal:domains")),
     }
-    for admin in tenant_admins(domain.tenant):
+    for admin in admins_of(domain.tenant):
         mail_user(admin, template, context)
 
 
@@ -724,7 +727,7 @@ def _managed_holder(name: str, tenant: Tenant) -> Tenant | None:
 def _refuse_if_held_elsewhere(name: str, tenant: Tenant) -> None:
     holder = _managed_holder(name, tenant)
     if holder is not None:
-        admins = tenant_admins(holder)
+        admins = admins_of(holder)
         raise DomainHeldError(name, mask_email(admins[0].email) if admins else "***")
 
 

@@ -90,7 +90,7 @@ def invoices_of(subscription: Subscription) -> list[dict[str, Any]]:
 
 
 @in_tenant_scope
-def waiting_for_a_licence(tenant: Tenant, user_ids: QuerySet) -> QuerySet[Membership]:
+def waiting_for_a_licence(tenant: Tenant, user_ids: QuerySet[Any, Any]) -> QuerySet[Membership]:
     """The memberships among `user_ids` (a query) that hold no licence of the tenant's live
     subscription, longest-standing first, with their users."""
     waiting = Membership.objects.filter(user_id__in=user_ids).select_related("user")

@@ -313,7 +313,8 @@ def policy_of(tenant: Tenant | None) -> Policy | None:
     if tenant is None:
         return None
     if hasattr(tenant, "kept_policy"):  # read with the signed-in identity (tenancy.identity)
-        return tenant.kept_policy
+        kept: Policy | None = tenant.kept_policy
+        return kept
     return Policy.objects.first()
 
 
@@ -395,12 +396,14 @@ def unfinished_announcement_ids(*, quiet_since: datetime) -> list[int]:
 
 
 @in_tenant_scope
-def member_ids_among(tenant: Tenant, user_ids: Iterable[int] | QuerySet) -> set[int]:
+def member_ids_among(tenant: Tenant, user_ids: Iterable[int] | QuerySet[Any, Any]) -> set[int]:
     """Which of `user_ids` (a list or a query) are members of the tenant."""
     return set(Membership.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
 
 
 @in_tenant_scope
-def waiting_for_approval_among(tenant: Tenant, user_ids: Iterable[int] | QuerySet) -> QuerySet:
+def waiting_for_approval_among(
+    tenant: Tenant, user_ids: Iterable[int] | QuerySet[Any, Any]
+) -> QuerySet[JoinRequest, Any]:
     """Which of `user_ids` (a list or a query) wait for the tenant's admins to let them in."""
     return JoinRequest.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True)

@@ -37,7 +37,7 @@ def _fresh_cache_and_language():
 @pytest.fixture
 def contoso(localstripe, db):
     """contoso.com, upgraded by Rob through the real purchase: (rob, [sara], subscription)."""
-    from tests.portal.conftest import managed_tenant
+    from tests.fixtures.purchases import managed_tenant
 
     return managed_tenant(localstripe, "contoso.com")
 
@@ -45,6 +45,6 @@ def contoso(localstripe, db):
 @pytest.fixture
 def fabrikam(localstripe, db, contoso):
     """A second managed tenant: (fay, [gus], subscription)."""
-    from tests.portal.conftest import managed_tenant
+    from tests.fixtures.purchases import managed_tenant
 
     return managed_tenant(localstripe, "fabrikam.com", admin_name="Fay Durand", others=("gus",))

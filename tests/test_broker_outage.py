@@ -14,7 +14,7 @@ from domains.models import DomainClaim
 from tenancy.models import Announcement
 from tenancy.tasks import requeue_unfinished_announcements
 from tests.factories import member
-from tests.portal.conftest import managed_tenant
+from tests.fixtures.purchases import managed_tenant
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

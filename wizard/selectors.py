@@ -1,6 +1,7 @@
 """What a member of a newly managed tenant reads on their Getting started page."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils.functional import Promise
 
@@ -55,7 +56,7 @@ def welcome_to_show(tenant: Tenant, *, user: User) -> bool:
     return Welcome.objects.filter(user=user, dismissed_at__isnull=True).exists()
 
 
-def tenants_with_unmailed_welcomes(*, created_before) -> list[int]:
+def tenants_with_unmailed_welcomes(*, created_before: datetime) -> list[int]:
     """Tenants whose Getting started mails are not all sent, begun before `created_before`."""
     # A beat sweep over every tenant: each tenant's task then opens its own scope.
     return list(

@@ -39,7 +39,7 @@ def welcome_members(*, tenant: Tenant, base_url: str) -> int:
             f"SELECT %s, user_id, %s, %s, '' FROM ({members}) AS members",
             [tenant.pk, link, timezone.now(), *params],
         )
-        welcomed = cursor.rowcount
+        welcomed: int = cursor.rowcount
     from .tasks import queue_welcome_mails  # the task module imports these services
 
     transaction.on_commit(lambda: queue_welcome_mails(tenant.pk))

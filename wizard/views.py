@@ -25,7 +25,7 @@ from licensing.models import PLAN_CHOICES
 from licensing.plans import plan_by_key, plans_for_entry
 from licensing.selectors import paid_subscription, seat_holders
 from licensing.services.purchase import purchase_seats, start_purchase
-from tenancy.selectors import has_second_factor, standing_of
+from tenancy.selectors import admins_of, has_second_factor, standing_of
 
 from . import selectors
 from .services import dismiss_welcome, welcome_members
@@ -82,7 +82,7 @@ def _claim_context(request, claim, **extra):
         claim=claim,
         others=others,
         seen=claims.seen_records_explained(claim),
-        admins=claims.tenant_admins(claim.tenant),
+        admins=admins_of(claim.tenant),
         claim_window_hours=claim_services.CLAIM_WINDOW // timedelta(hours=1),
         verified_window_days=claim_services.VERIFIED_WINDOW.days,
         dev_dns=dev_dns,

@@ -6,6 +6,7 @@ subscription row: "assigned <= quantity" then holds and a free seat goes to one 
 many admins, identity providers and sign-ups act at once. The row keeps the number assigned."""
 
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
@@ -264,7 +265,7 @@ def _grant(
 
 @in_tenant_scope
 @transaction.atomic
-def licence_newcomers(*, tenant: Tenant, user_ids: QuerySet) -> int:
+def licence_newcomers(*, tenant: Tenant, user_ids: QuerySet[Any, Any]) -> int:
     """The members among `user_ids` (a query: the people of a merged organisation) who hold no
     licence join the back of the queue for one, longest-standing members first, behind those
     already waiting; then the free seats go to the queue's head. Both in one statement each,

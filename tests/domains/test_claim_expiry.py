@@ -17,8 +17,8 @@ from domains.tasks import sweep_claims
 from licensing.models import Subscription
 from meetings.models import MeetingSettings
 from tenancy.models import AuditEvent, Tenant
-from tests.domains.conftest import DOMAIN, make_due
-from tests.licensing.conftest import buy
+from tests.fixtures.claims import DOMAIN, make_due
+from tests.fixtures.purchases import buy
 
 Status = DomainClaim.Status
 

@@ -8,8 +8,8 @@ import pytest
 from domains import dnscheck, services
 from domains.devdns import LoopbackHierarchy
 from domains.models import DomainClaim
-from tests.domains.conftest import make_due
 from tests.factories import member
+from tests.fixtures.claims import make_due
 
 Status = DomainClaim.Status
 

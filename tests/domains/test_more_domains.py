@@ -19,8 +19,8 @@ from tenancy.exceptions import TenancyError
 from tenancy.models import AuditEvent, JoinRequest, Membership, Tenant, TenantDomain
 from tenancy.selectors import tenant_for_domain
 from tenancy.services.membership import invite_member, set_signup_mode
-from tests.domains.conftest import make_due
 from tests.factories import member
+from tests.fixtures.claims import make_due
 
 pytestmark = pytest.mark.django_db
 Status = DomainClaim.Status
@@ -180,7 +180,7 @@ def test_a_domain_another_managed_organisation_holds_is_refused_its_admin_masked
 def test_a_domain_taken_by_a_managed_organisation_meanwhile_is_refused_at_verification(
     contoso, fabrikam_free, dns, localstripe
 ):
-    from tests.licensing.conftest import buy, verified_claim
+    from tests.fixtures.purchases import buy, verified_claim
 
     rob, _people, _subscription = contoso
     fay, _gus, _meeting = fabrikam_free

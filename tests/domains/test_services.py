@@ -20,8 +20,8 @@ from domains.exceptions import (
 )
 from domains.models import DomainClaim
 from tenancy.models import AuditEvent, Membership
-from tests.domains.conftest import DOMAIN, make_due
 from tests.factories import member
+from tests.fixtures.claims import DOMAIN, make_due
 
 Status = DomainClaim.Status
 

@@ -11,8 +11,8 @@ from domains import services
 from domains.models import DomainClaim
 from domains.tasks import check_claim_task, queue_domain_checks, requeue_due_claims
 from tenancy.models import TenantDomain
-from tests.domains.conftest import DOMAIN
 from tests.factories import member
+from tests.fixtures.claims import DOMAIN
 
 pytestmark = pytest.mark.worker
 Status = DomainClaim.Status

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from licensing.models import Licence, Subscription
 from tenancy.models import Policy
-from tests.portal.conftest import managed_tenant
+from tests.fixtures.purchases import managed_tenant
 
 from .journeys import assert_accessible, reauthenticate, sign_in
 

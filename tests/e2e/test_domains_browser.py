@@ -13,7 +13,7 @@ from meetings.models import Meeting
 from meetings.services import schedule_meeting
 from tenancy.models import Membership, Tenant, TenantDomain
 from tests.factories import member
-from tests.portal.conftest import managed_tenant
+from tests.fixtures.purchases import managed_tenant
 
 from .journeys import (
     assert_accessible,

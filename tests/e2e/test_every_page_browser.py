@@ -16,14 +16,14 @@ from allauth.mfa.totp.internal.auth import generate_totp_secret
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from domains.services import start_domain_claim
 from meetings import services as meeting_services
 from meetings.models import MeetingSettings
 from portal.models import SupportRequest
 from portal.services import open_support_request
 from tenancy.services.announcements import create_announcement
 from tests.factories import member
-from tests.licensing.conftest import verified_claim
-from tests.portal.conftest import managed_tenant
+from tests.fixtures.purchases import managed_tenant, verified_claim
 
 from .journeys import AXE, ROOT, english_strings, reauthenticate, sign_in
 
@@ -144,6 +144,8 @@ VISITS = [
     Visit("portal:audit", "admin"),
     Visit("portal:provisioning", "admin"),
     Visit("portal:sso", "admin"),
+    Visit("portal:domains", "admin"),
+    Visit("portal:domain_claim", "admin", lambda o: [o["domain_claim"].pk]),
     Visit("portal:support", "admin"),
     Visit("portal:support_request", "admin", lambda o: [o["support_request"].pk]),
     Visit("wizard:done", "admin"),
@@ -167,6 +169,10 @@ EXCLUDED = {
     "wizard:buy": "a POST from the licences page (test_card_browser.py buys)",
     "wizard:dismiss_getting_started": "a POST from the home page's Getting started card",
     "portal:invite": "a POST from the users page",
+    "portal:add_domain": "a POST from the domains page",
+    "portal:remove_domain": "a POST from the domains page",
+    "portal:check_claim": "a POST from a domain's proof page",
+    "portal:claim_status": "a fragment htmx swaps into a domain's proof page, which is visited",
     "portal:user_action": "a POST from the users page",
     "portal:join_request": "a POST from the users page",
     "portal:password_reset": "a POST from the users page",
@@ -237,6 +243,9 @@ def _objects(localstripe, secret):
         description="Can our invoices show euros?",
         severity=SupportRequest.Severity.LOW,
     )
+    domain_claim = start_domain_claim(
+        tenant=rob.membership.tenant, admin=rob, domain="northwind.test"
+    )
     room_token = MeetingSettings.objects.get(user=sara).personal_room_token
     return {
         "rob": rob,
@@ -245,6 +254,7 @@ def _objects(localstripe, secret):
         "meeting": meeting,
         "announcement": announcement,
         "support_request": support_request,
+        "domain_claim": domain_claim,
         "room_token": room_token,
     }
 

@@ -7,7 +7,7 @@ import pytest
 from allauth.mfa.totp.internal.auth import generate_totp_secret
 from playwright.sync_api import expect
 
-from tests.portal.conftest import managed_tenant
+from tests.fixtures.purchases import managed_tenant
 
 from .journeys import assert_accessible, reauthenticate, screenshot, sign_in
 

@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 from sso.models import SsoConnection
 from tenancy.models import AuditEvent, Membership, User
 from tests.factories import PASSWORD
+from tests.fixtures.purchases import managed_tenant
 from tests.fixtures.saml_idp import PASSWORD as IDP_PASSWORD
-from tests.portal.conftest import managed_tenant
 
 from .journeys import assert_accessible, assert_french, english_strings, sign_in
 

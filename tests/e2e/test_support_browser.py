@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from portal.models import SupportRequest
 from tests.factories import member
-from tests.portal.conftest import managed_tenant
+from tests.fixtures.purchases import managed_tenant
 
 from .journeys import assert_accessible, screenshot, sign_in
 

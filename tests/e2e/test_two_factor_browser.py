@@ -9,8 +9,8 @@ from allauth.mfa.models import Authenticator
 from playwright.sync_api import expect
 
 from tenancy.models import AuditEvent, Membership
+from tests.fixtures.purchases import managed_tenant
 from tests.fixtures.two_factor import totp_code
-from tests.portal.conftest import managed_tenant
 
 from .journeys import (
     assert_accessible,

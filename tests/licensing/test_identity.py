@@ -10,9 +10,8 @@ from licensing.models import Subscription
 from tenancy.models import Membership, Tenant
 from tests.fixtures import stripe_examples as examples
 from tests.fixtures.identity import next_request, signed_in
+from tests.fixtures.purchases import buy
 from tests.fixtures.stripe_examples import signature
-
-from .conftest import buy
 
 pytestmark = pytest.mark.usefixtures("identity_cache")
 

@@ -16,8 +16,7 @@ from licensing.services.seats import change_seat_count, settle_seat_change
 from licensing.services.webhooks import end_overdue_subscriptions
 from meetings.models import MeetingSettings
 from tenancy.models import AuditEvent, Membership, Tenant
-
-from .conftest import AUTHENTICATION_CARD, DECLINED_AT_CHARGE, buy
+from tests.fixtures.purchases import AUTHENTICATION_CARD, DECLINED_AT_CHARGE, buy
 
 pytestmark = pytest.mark.django_db
 

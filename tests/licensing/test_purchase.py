@@ -12,8 +12,7 @@ from licensing.services.purchase import purchase_seats, start_purchase
 from meetings.models import MeetingSettings
 from tenancy.models import AuditEvent, Membership, Tenant
 from tests.factories import member
-
-from .conftest import (
+from tests.fixtures.purchases import (
     AUTHENTICATION_CARD,
     DECLINED_AT_CHARGE,
     DECLINED_CARD,

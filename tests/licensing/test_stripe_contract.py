@@ -294,7 +294,7 @@ def test_a_seat_payment_needing_3d_secure_applies_once_authenticated(stripe_stub
 def buying(db):
     """Rob with a verified claim and a purchase attempt whose Stripe customer is cus_quorum."""
     from tests.factories import member
-    from tests.licensing.conftest import verified_claim
+    from tests.fixtures.purchases import verified_claim
 
     rob = member("rob@contoso.com", name="Rob Martin")
     member("sara@contoso.com")

@@ -25,10 +25,9 @@ from tenancy.models import AuditEvent, Tenant
 from tenancy.services.membership import decide_join_request, remove_member, set_signup_mode
 from tests.factories import member
 from tests.fixtures import stripe_examples as examples
+from tests.fixtures.purchases import AUTHENTICATION_CARD, buy
 from tests.fixtures.stripe_examples import signature
 from tests.fixtures.two_factor import enrol_totp, recently_signed_in
-
-from .conftest import AUTHENTICATION_CARD, buy
 
 pytestmark = pytest.mark.django_db
 

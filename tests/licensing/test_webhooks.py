@@ -9,9 +9,8 @@ from licensing.models import Licence, StripeEvent, Subscription
 from meetings.models import MeetingSettings
 from tenancy.models import AuditEvent, Membership, Tenant
 from tests.fixtures import stripe_examples as examples
+from tests.fixtures.purchases import buy
 from tests.fixtures.stripe_examples import signature
-
-from .conftest import buy
 
 URL = "/stripe/webhook/"
 
@@ -253,7 +252,7 @@ def test_a_late_event_of_an_ended_subscription_never_demotes_the_paying_tenant(
 ):
     """S1 was cancelled, the tenant bought again (S2): a late event about S1 changes S1's row
     and nothing else; the tenant stays managed with its admin and its licences."""
-    from .conftest import verified_claim
+    from tests.fixtures.purchases import verified_claim
 
     rob, _sara = contoso
     buy(localstripe, rob)

@@ -16,7 +16,7 @@ from domains.signals import members_merged
 from licensing.models import Licence
 from licensing.services.seats import change_seat_count
 from tenancy.models import Membership, Tenant
-from tests.portal.conftest import managed_tenant
+from tests.fixtures.purchases import managed_tenant
 
 
 def verified_domain_claim(admin, domain):

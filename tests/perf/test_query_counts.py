@@ -11,7 +11,7 @@ from licensing.models import Licence
 from licensing.services.purchase import purchase_seats, start_purchase
 from meetings.models import MeetingSettings
 from tenancy.models import Membership, User
-from tests.licensing.conftest import GOOD_CARD, verified_claim
+from tests.fixtures.purchases import GOOD_CARD, verified_claim
 
 
 def upgrade_counting_queries(localstripe, domain, members):

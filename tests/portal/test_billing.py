@@ -12,8 +12,8 @@ from meetings.models import MeetingSettings
 from tenancy.models import AuditEvent
 from tenancy.services.membership import remove_member
 from tests.factories import member
+from tests.fixtures.purchases import buy, verified_claim
 from tests.fixtures.two_factor import enrol_totp, recently_signed_in
-from tests.licensing.conftest import buy, verified_claim
 
 
 @pytest.fixture

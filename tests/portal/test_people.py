@@ -18,8 +18,8 @@ from meetings.services import schedule_meeting
 from tenancy.models import AuditEvent, JoinRequest, Membership, Removal, Tenant
 from tenancy.services.membership import join_tenant_of_verified_email
 from tests.factories import PASSWORD, member
+from tests.fixtures.purchases import managed_tenant
 from tests.fixtures.two_factor import recently_signed_in
-from tests.portal.conftest import managed_tenant
 
 User = get_user_model()
 

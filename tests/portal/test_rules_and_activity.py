@@ -215,7 +215,7 @@ def test_a_mail_refused_for_good_is_marked_failed_counted_and_never_retried(
 ):
     """A recipient the mail server refuses (550) and an old announcement whose subject cannot
     be a header: each delivery fails once, is shown, and the announcement finishes."""
-    from tests.portal.conftest import managed_tenant
+    from tests.fixtures.purchases import managed_tenant
 
     settings.MAILERS = {
         "default": {
@@ -263,7 +263,7 @@ def test_a_mail_refused_for_good_is_marked_failed_counted_and_never_retried(
 
 @pytest.mark.django_db(transaction=True)
 def test_each_member_is_mailed_exactly_once_even_when_the_task_runs_again(localstripe):
-    from tests.portal.conftest import managed_tenant
+    from tests.fixtures.purchases import managed_tenant
 
     rob, people, _subscription = managed_tenant(
         localstripe, "contoso.com", others=[f"p{i}" for i in range(5)]
@@ -285,7 +285,7 @@ def test_each_member_is_mailed_exactly_once_even_when_the_task_runs_again(locals
 
 @pytest.mark.worker
 def test_the_real_worker_mails_every_member_once(celery_worker, mailbox, localstripe):
-    from tests.portal.conftest import managed_tenant
+    from tests.fixtures.purchases import managed_tenant
 
     rob, people, _subscription = managed_tenant(
         localstripe, "contoso.com", others=[f"p{i}" for i in range(4)]

@@ -7,7 +7,7 @@ import pytest
 from provisioning.models import ProvisionedUser
 from provisioning.scim import MAX_BODY_BYTES
 from tenancy.models import User
-from tests.provisioning.conftest import CORE, error_of, new_user
+from tests.fixtures.scim import CORE, error_of, new_user
 
 
 def nothing_provisioned():

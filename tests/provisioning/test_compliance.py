@@ -12,7 +12,7 @@ import httpx2
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_tester import Status, check_server
 
-from tests.provisioning.conftest import scim_client
+from tests.fixtures.scim import scim_client
 
 ARTIFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "scim2-tester.json"
 PASSING = {Status.SUCCESS, Status.COMPLIANT, Status.ACCEPTABLE}

@@ -5,7 +5,7 @@ import pytest
 
 from tenancy.models import User
 from tests.fixtures.identity import next_request, signed_in
-from tests.provisioning.conftest import new_user
+from tests.fixtures.scim import new_user
 
 pytestmark = pytest.mark.usefixtures("identity_cache")
 

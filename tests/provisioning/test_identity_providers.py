@@ -4,7 +4,7 @@ with SCIM 2.0 protocol compliance"; Okta: "SCIM 2.0 protocol: understanding SCIM
 provisioning integrations), non-standard forms included."""
 
 from tenancy.models import User
-from tests.provisioning.conftest import CORE, ENTERPRISE, PATCH_OP, scim_client
+from tests.fixtures.scim import CORE, ENTERPRISE, PATCH_OP, scim_client
 
 
 def entra_user(user_name, external_id):

@@ -6,8 +6,8 @@ from django.test import Client, override_settings
 
 from provisioning.models import ProvisionedUser, ProvisioningToken
 from tenancy.models import AuditEvent, User
+from tests.fixtures.scim import ScimClient, error_of, new_user, scim_client
 from tests.fixtures.two_factor import reauthenticate, recently_signed_in
-from tests.provisioning.conftest import ScimClient, error_of, new_user, scim_client
 
 
 def test_a_token_never_sees_or_touches_another_tenants_people(contoso, fabrikam, entra):

@@ -15,8 +15,8 @@ from meetings.services import schedule_meeting, update_personal_settings
 from provisioning.models import ProvisionedUser
 from tenancy.models import AuditEvent, Membership, TenantDomain, User
 from tests.factories import PASSWORD, UserFactory
+from tests.fixtures.scim import ENTERPRISE, error_of, free_seats, new_user
 from tests.fixtures.two_factor import recently_signed_in
-from tests.provisioning.conftest import ENTERPRISE, error_of, free_seats, new_user
 
 
 def user(address):

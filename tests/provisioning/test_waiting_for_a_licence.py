@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from licensing.models import Licence, LicenceWait, Subscription
 from tenancy.models import AuditEvent, User
-from tests.provisioning.conftest import free_seats, new_user
+from tests.fixtures.scim import free_seats, new_user
 
 
 def provision_at(scim, address, minutes_from_now):

@@ -16,7 +16,7 @@ from tenancy.models import AnnouncementDelivery, Membership, Tenant
 from tenancy.services.announcements import create_announcement
 from tenancy.tasks import send_announcement
 from tests.factories import member
-from tests.licensing.conftest import verified_claim
+from tests.fixtures.purchases import verified_claim
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,7 +75,7 @@ def test_a_worker_process_killed_mid_task_runs_it_again_with_its_effect_once(
 ):
     """The SMTP sink answers slowly, so the worker's pool process is caught inside a send,
     before the mail was accepted; it is killed with SIGKILL there."""
-    from tests.portal.conftest import managed_tenant
+    from tests.fixtures.purchases import managed_tenant
 
     rob, people, _subscription = managed_tenant(
         localstripe, "contoso.com", others=[f"p{i}" for i in range(5)]

@@ -17,9 +17,8 @@ from meetings.models import Participant
 from meetings.services import join_meeting, schedule_meeting
 from tenancy.models import Membership
 from tests.factories import member
-from tests.licensing.conftest import buy, verified_claim
-
-from .conftest import run_at_once
+from tests.fixtures.concurrency import run_at_once
+from tests.fixtures.purchases import buy, verified_claim
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -193,7 +192,7 @@ def test_two_admins_demoting_or_removing_each_other_at_once(localstripe, action,
     always remains."""
     from tenancy.exceptions import TenancyError
     from tenancy.services.membership import remove_member, set_member_role
-    from tests.portal.conftest import managed_tenant
+    from tests.fixtures.purchases import managed_tenant
 
     rob, [sara], subscription = managed_tenant(localstripe, "contoso.com")
     tenant = subscription.tenant

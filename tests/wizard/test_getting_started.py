@@ -14,7 +14,7 @@ from licensing.services.seats import unassign_licence
 from tenancy.models import Tenant
 from tenancy.services.policies import set_policy
 from tests.factories import member
-from tests.licensing.conftest import verified_claim
+from tests.fixtures.purchases import verified_claim
 from tests.wizard.test_licences import buy_through_the_page, open_step_4
 from wizard.models import Welcome
 from wizard.services import welcome_members

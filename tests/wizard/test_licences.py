@@ -7,8 +7,8 @@ from django.urls import reverse
 from licensing.models import Purchase, Subscription
 from tenancy.models import Membership, Tenant
 from tests.factories import member
+from tests.fixtures.purchases import verified_claim
 from tests.fixtures.two_factor import enrol_totp
-from tests.licensing.conftest import verified_claim
 
 pytestmark = pytest.mark.django_db
 
