@@ -28,15 +28,20 @@ def managed_tenant(domain, members):
     """A managed tenant of `members` seeded members (the first its admin) with a live
     subscription of as many seats as it will need, and a provisioning token's secret."""
     from django.db import connection
+    from django.utils import timezone
 
     from bench.seed import seed_tenant
     from licensing.models import Subscription
     from provisioning.services.tokens import create_token
-    from tenancy.models import Membership, Tenant
+    from tenancy.models import Membership, Tenant, TenantDomain
 
     admin_id = seed_tenant(domain, members)
     tenant = Tenant.objects.get(domain=domain)
     Tenant.objects.filter(pk=tenant.pk).update(state=Tenant.State.MANAGED)
+    # A managed tenant's domain was proven: SCIM provisions only at verified domains.
+    TenantDomain.objects.unscoped().filter(tenant=tenant).update(
+        status=TenantDomain.Status.VERIFIED, verified_at=timezone.now()
+    )
     tenant.refresh_from_db()
     Membership.objects.unscoped().filter(user_id=admin_id).update(role=Membership.Role.ADMIN)
     Subscription.objects.unscoped().create(
