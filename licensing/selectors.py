@@ -2,7 +2,7 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 
 from core.scoping import in_tenant_scope, tenant_scope
 from tenancy.models import Membership, Tenant, User
@@ -78,32 +78,14 @@ def licence_counts(subscription: Subscription) -> dict[str, int]:
 
 
 @in_tenant_scope
-def waiting_member_count(tenant: Tenant) -> int:
-    """How many members wait for a licence: none was free when they joined or came back."""
-    return LicenceWait.objects.filter(user__is_active=True, user__membership__tenant=tenant).count()
+def waiting_member_count(tenant: Tenant, *, among: QuerySet[Any, Any] | None = None) -> int:
+    """How many members wait for a licence: none was free when they joined, came back or came
+    with a merged organisation; `among` (a query of user ids) counts only those."""
+    waiting = LicenceWait.objects.filter(user__is_active=True, user__membership__tenant=tenant)
+    return (waiting if among is None else waiting.filter(user_id__in=among)).count()
 
 
 def invoices_of(subscription: Subscription) -> list[dict[str, Any]]:
     """The customer's invoices from Stripe, newest first, as plain dicts named as Stripe names
     their fields. Raises PaymentError when Stripe cannot be reached."""
     return [asdict(invoice) for invoice in gateway.invoices_of(subscription.stripe_customer_id)]
-
-
-@in_tenant_scope
-def waiting_for_a_licence(tenant: Tenant, user_ids: QuerySet[Any, Any]) -> QuerySet[Membership]:
-    """The memberships among `user_ids` (a query) that hold no licence of the tenant's live
-    subscription, longest-standing first, with their users."""
-    waiting = Membership.objects.filter(user_id__in=user_ids).select_related("user")
-    subscription = live_subscription(tenant)
-    if subscription is not None:
-        waiting = without_a_licence(waiting, subscription)
-    return waiting.order_by("joined_at", "user_id")
-
-
-def without_a_licence(
-    memberships: QuerySet[Membership], subscription: Subscription
-) -> QuerySet[Membership]:
-    """`memberships` less those holding a licence of `subscription`."""
-    # NOT EXISTS, an anti-join: NOT IN over 100,000 licences is planned as a nested loop.
-    held = Licence.objects.filter(subscription=subscription, user_id=OuterRef("user_id"))
-    return memberships.exclude(Exists(held))

@@ -18,7 +18,7 @@ from domains import services as domain_services
 from domains.dnscheck import record_value
 from domains.exceptions import DomainsError
 from domains.models import DomainClaim, TenantMerge
-from licensing.selectors import licence_holder_ids, waiting_for_a_licence
+from licensing.selectors import licence_holder_ids, waiting_member_count
 from portal.access import AdminRequest, admin_required, recent_authentication_required
 from tenancy.models import Tenant
 from tenancy.selectors import member_ids_among, waiting_for_approval_among
@@ -86,7 +86,7 @@ def _merge_summary(tenant: Tenant, merge: TenantMerge) -> dict[str, Any]:
         "merge": merge,
         "people": rows,
         "more": max(merge.joined + merge.waiting_for_approval - len(rows), 0),
-        "waiting_for_licence": waiting_for_a_licence(tenant, people).count(),
+        "waiting_for_licence": waiting_member_count(tenant, among=people),
         "waiting_for_approval": waiting_for_approval_among(tenant, people).count(),
     }
 
