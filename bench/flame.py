@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.throughput import LEVERS, ROOT, prepare, serve, wrk  # (sets the environment)
+from bench.server import ROOT, serve  # (sets the environment)
+from bench.throughput import LEVERS, WORKERS, prepare, wrk
 
 SECONDS = 10
 RATE = 200  # samples per second and process
@@ -116,7 +117,7 @@ def main(domain, levers):
             "my meetings": ("/meetings/", admin),
             "join page (member)": (f"/meetings/j/{join_token}/", member),
         }
-        server = serve(LEVERS[lever])
+        server = serve(LEVERS[lever], ["--workers", str(WORKERS)])
         try:
             result[lever] = {
                 page: record(f"{lever} {page}", server, path, cookie)

@@ -12,25 +12,21 @@ and the share of the bare view's that bounds (load from elsewhere disturbs it fa
     python bench/throughput.py DOMAIN     (an upgraded tenant of the bench database; JSON line)
 """
 
-import base64
 import json
 import os
 import re
-import secrets
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-# Another port and Redis database let two checkouts measure at once without meeting.
-PORT = int(os.environ.get("BENCH_PORT", "8768"))
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
-BASE = f"http://127.0.0.1:{PORT}"
-# As docker-compose.yml runs the web service; 5 (gunicorn's 2 x cores + 1) measured lower here.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.server import BASE, cpu_seconds, serve, serving_pids  # (sets the environment)
+
+# Sync workers, as many as docker-compose.yml's web service runs (config/gunicorn.py, each with
+# threads there); 5 (gunicorn's 2 x cores + 1) measured lower here.
 WORKERS = 3
 CONNECTIONS, SECONDS = 16, 10
 NOISE = 0.15
@@ -44,17 +40,6 @@ LEVERS = {
     # Kept, so on by default since issue 22: this measures the baseline without it.
     "identity from the database": {"IDENTITY_CACHE": "false"},
 }
-os.environ.update(
-    DJANGO_SETTINGS_MODULE="config.settings.production",
-    SECRET_KEY=secrets.token_urlsafe(60),
-    STRIPE_WEBHOOK_SECRET="whsec_" + secrets.token_urlsafe(32),
-    SSO_ENCRYPTION_KEYS=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-    ALLOWED_HOSTS="127.0.0.1",
-    SECURE_SSL_REDIRECT="false",
-    CACHE_URL=REDIS,
-    REDIS_URL=REDIS,
-    EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
-)
 
 
 def prepare(domain):
@@ -134,41 +119,17 @@ def wrk(path, cookie):
     }
 
 
-def _cpu_seconds(pid):
-    """User and system CPU time of a process so far (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-
-
-def _serving_pids(server):
-    """gunicorn's workers, and the PostgreSQL backends of the bench database (theirs)."""
-    from django.db import connection
-
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    workers = [int(pid) for pid in children]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        backends = [row[0] for row in cursor.fetchall()]
-    return {"gunicorn": workers, "postgresql": backends}
-
-
 def timed(server, path, cookie):
     """wrk's figures, and the CPU time per request of the server and its database: that says
     what a request costs whatever else the machine runs, where requests/s cannot."""
-    pids = _serving_pids(server)
-    before = {pid: _cpu_seconds(pid) for group in pids.values() for pid in group}
+    pids = serving_pids(server)
+    before = {pid: cpu_seconds(pid) for group in pids.values() for pid in group}
     row = wrk(path, cookie)
-    pids = _serving_pids(server)  # connections opened meanwhile count from zero
+    pids = serving_pids(server)  # connections opened meanwhile count from zero
     requests = max(row["requests"], 1)
     row["cpu_ms_per_request"] = {
         group: round(
-            1000 * sum(_cpu_seconds(pid) - before.get(pid, 0.0) for pid in group_pids) / requests,
+            1000 * sum(cpu_seconds(pid) - before.get(pid, 0.0) for pid in group_pids) / requests,
             3,
         )
         for group, group_pids in pids.items()
@@ -196,37 +157,6 @@ def ratios(before, after, results):
     return {"bare_view_drift": drift}
 
 
-def serve(environment):
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            str(WORKERS),
-            # A worker booting on a loaded machine may take longer than gunicorn's 30 s, which
-            # would kill it and boot another, forever.
-            "--timeout",
-            "120",
-        ],
-        cwd=ROOT,
-        env={**os.environ, **environment},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120  # a loaded machine boots the workers slowly
-    while True:
-        try:
-            urllib.request.urlopen(BASE + "/healthz", timeout=1).close()
-            return server
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise RuntimeError("gunicorn did not start") from None
-            time.sleep(0.2)
-
-
 def measure(lever, environment, cookies, join_token):
     admin, member = cookies[lever, "admin"], cookies[lever, "member"]
     pages = {
@@ -234,7 +164,7 @@ def measure(lever, environment, cookies, join_token):
         "my meetings": ("/meetings/", admin),
         "join page (member)": (f"/meetings/j/{join_token}/", member),
     }
-    server = serve(environment)
+    server = serve(environment, ["--workers", str(WORKERS)])
     try:
         for path, cookie in [("/healthz", admin), *pages.values()]:
             request = urllib.request.Request(BASE + path, headers={"Cookie": cookie})

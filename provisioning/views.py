@@ -87,8 +87,12 @@ def _authenticated(request: HttpRequest) -> ProvisioningToken:
 
 def _within_rate_limit(token: ProvisioningToken) -> None:
     key = f"provisioning:requests:{token.pk}:{int(time.time() // RATE_WINDOW_SECONDS)}"
-    cache.add(key, 0, timeout=RATE_WINDOW_SECONDS * 2)
-    if cache.incr(key) > settings.SCIM_REQUESTS_PER_MINUTE:
+    try:
+        count = cache.incr(key)  # one round trip but for the window's first request
+    except ValueError:
+        cache.add(key, 0, timeout=RATE_WINDOW_SECONDS * 2)  # another request may have won
+        count = cache.incr(key)
+    if count > settings.SCIM_REQUESTS_PER_MINUTE:
         raise TooManyRequestsException(
             detail=_("Too many requests with this token: at most %(limit)d a minute.")
             % {"limit": settings.SCIM_REQUESTS_PER_MINUTE}

@@ -128,8 +128,9 @@ class IdentityAuthenticationMiddleware(AuthenticationMiddleware):
 
 
 @receiver([post_save, post_delete], sender=User)
-def _user_changed(sender: type, instance: User, **kwargs: Any) -> None:
-    identity_changed(user_id=instance.pk)
+def _user_changed(sender: type, instance: User, created: bool = False, **kwargs: Any) -> None:
+    if not created:  # a new user's id was never kept (PostgreSQL does not reuse ids)
+        identity_changed(user_id=instance.pk)
 
 
 @receiver([post_save, post_delete], sender=Membership)
