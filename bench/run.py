@@ -25,13 +25,29 @@ ENV = {
     "SECRET_KEY": secrets.token_urlsafe(60),
 }
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
+CALIBRATION_LOOP = 10_000_000  # additions, in pure Python
 
 
 def step(*argv):
-    output = subprocess.run(
-        [PYTHON, *argv], cwd=ROOT, env=ENV, check=True, capture_output=True, text=True
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1]) if output.strip() else None
+    done = subprocess.run([PYTHON, *argv], cwd=ROOT, env=ENV, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    output = done.stdout.strip()
+    return json.loads(output.splitlines()[-1]) if output else None
+
+
+def machine():
+    """What the figures were measured on: figures of two machines compare only with this."""
+    started = time.process_time()
+    total = 0
+    for number in range(CALIBRATION_LOOP):
+        total += number
+    return {
+        "cores": os.cpu_count(),
+        "load_average_at_start": [round(load, 2) for load in os.getloadavg()],
+        # One core's speed for plain Python, the language of most of every request's work.
+        "calibration_loop_cpu_seconds": round(time.process_time() - started, 3),
+    }
 
 
 def main():
@@ -47,6 +63,16 @@ def main():
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    result = {"machine": machine()}
+
+    def record(name, value):
+        # Written after every step, so a step that fails leaves the figures of those before it.
+        result[name] = value
+        (out / "bench.json").write_text(json.dumps(result, indent=2))
+        return value
+
     try:
         time.sleep(2)
         subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=ENV, check=True)
@@ -57,40 +83,32 @@ def main():
             check=True,
             capture_output=True,
         )
-        upgrades = [step("bench/upgrade.py", str(size)) for size in sizes]
+        upgrades = record("upgrade", [step("bench/upgrade.py", str(size)) for size in sizes])
         domain = upgrades[-1]["domain"]
-        pages = step("bench/pages.py", domain)
-        throughput = step("bench/throughput.py", domain)
-        render = step("bench/render_profile.py", domain)
-        flame = step("bench/flame.py", domain)  # py-spy: needs root (or ptrace rights)
-        dns = step("bench/dns_checks.py")
-        announcement = step("bench/announce.py", str(sizes[-1]))
-        provisioning = step("bench/provisioning.py", "10000", str(sizes[-1]))
-        merges = [step("bench/merge.py", str(size)) for size in sizes]
-        sweep = step("bench/domain_sweep.py", str(sizes[-1]))
+        record("admin_pages", step("bench/pages.py", domain))
+        record("throughput", step("bench/throughput.py", domain))
+        record("render_profile", step("bench/render_profile.py", domain))
+        record("flame", step("bench/flame.py", domain))  # py-spy: needs root (or ptrace rights)
+        record("dns", step("bench/dns_checks.py"))
+        record("announcement", step("bench/announce.py", str(sizes[-1])))
+        record("provisioning", step("bench/provisioning.py", "10000", str(sizes[-1])))
+        record("merge", [step("bench/merge.py", str(size)) for size in sizes])
+        record("domain_sweep", step("bench/domain_sweep.py", str(sizes[-1])))
     finally:
         stripe.terminate()
         stripe.wait(timeout=20)
-    result = {
-        "upgrade": upgrades,
-        "admin_pages": pages,
-        "throughput": throughput,
-        "render_profile": render,
-        "flame": flame,
-        "dns": dns,
-        "announcement": announcement,
-        "provisioning": provisioning,
-        "merge": merges,
-        "domain_sweep": sweep,
-        "bench_seconds": round(time.monotonic() - started, 1),
-    }
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "bench.json").write_text(json.dumps(result, indent=2))
+    result["machine"]["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
+    record("bench_seconds", round(time.monotonic() - started, 1))
     print_table(result)
 
 
 def print_table(result):
+    box = result["machine"]
+    print(
+        f"Machine: {box['cores']} cores, load average {box['load_average_at_start']} at the start,"
+        f" {box['load_average_at_end']} at the end; {CALIBRATION_LOOP:,} additions in pure"
+        f" Python took {box['calibration_loop_cpu_seconds']} s of CPU"
+    )
     print("\n1. Upgrade (the whole purchase service) vs hand-written SQL, same run")
     print("| members | service s | SQL s | ratio | queries | peak RSS MB |")
     print("|---|---|---|---|---|---|")
@@ -153,7 +171,9 @@ def print_table(result):
     print(
         f"\n6. SCIM: {scim['people_provisioned']:,} people provisioned one POST each over"
         f" {scim['connections']} connections: {scim['people_per_second']} people/s"
-        f" ({scim['provisioning_seconds']} s); filtered lists at {scim['members_listed']:,}"
+        f" ({scim['provisioning_seconds']} s); CPU ms a person {scim['cpu_ms_per_person']}, which"
+        f" bounds 2 idle cores at {scim['people_per_second_bound_by_2_cores']} people/s; filtered"
+        " lists at {scim['members_listed']:,}"
         " provisioned members, 200 requests each"
     )
     print("| filter | queries | p50 ms | p95 ms |")
