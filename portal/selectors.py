@@ -12,7 +12,7 @@ from domains.selectors import used_claim
 from licensing.selectors import (
     licence_counts,
     licence_holder_ids,
-    live_subscription,
+    live_subscription_with_waiting,
     waiting_member_count,
 )
 from tenancy.models import Membership, Tenant
@@ -30,19 +30,22 @@ def dashboard_summary(tenant: Tenant) -> dict[str, Any]:
     """The dashboard's figures: the plan, its licence counts and next amount, the members, the
     domain confirmation that made the tenant managed, the members waiting for a licence, and
     the latest audit events."""
-    subscription = live_subscription(tenant)
+    subscription = live_subscription_with_waiting(tenant)
     plan = counts = next_amount = None
     if subscription is not None:
         plan = subscription.plan_details
         counts = licence_counts(subscription)
         next_amount = from_cents(plan.total(subscription.quantity))
+        waiting = subscription.waiting_members  # type: ignore[attr-defined]
+    else:
+        waiting = waiting_member_count(tenant)
     return {
         "subscription": subscription,
         "plan": plan,
         "counts": counts,
         "next_amount": next_amount,
         "members": member_count(tenant),
-        "waiting_for_licence": waiting_member_count(tenant),
+        "waiting_for_licence": waiting,
         "domain_claim": used_claim(tenant),
         "events": audit_events(tenant)[:LATEST_EVENTS],
     }
