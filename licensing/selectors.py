@@ -30,13 +30,14 @@ def live_subscription(tenant: Tenant) -> Subscription | None:
 
 
 @in_tenant_scope
-def live_subscription_with_waiting(tenant: Tenant) -> Subscription | None:
-    """The live subscription with `waiting_members` (waiting_member_count), in one query."""
+def live_subscription_with_waiting(tenant: Tenant, **annotations: Any) -> Subscription | None:
+    """The live subscription with `waiting_members` (waiting_member_count) and the caller's
+    further `annotations`, in one query."""
     waiting = _waiting(tenant).order_by().values(n=Func(F("pk"), function="COUNT"))
     return (
         Subscription.objects.all()
         .filter(status__in=Subscription.LIVE_STATUSES)
-        .annotate(waiting_members=Subquery(waiting))
+        .annotate(waiting_members=Subquery(waiting), **annotations)
         .first()
     )
 
