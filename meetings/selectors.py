@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from core.scoping import tenant_scope
@@ -127,15 +127,17 @@ def upcoming_and_past_meetings(
     return upcoming, past[:past_limit]
 
 
-def meeting_by_token(token: str) -> Meeting | None:
+def meeting_by_token(token: str, *, is_in: User | None = None) -> Meeting | None:
     """The meeting behind a join link, whatever the visitor's tenant: links are shared with
-    guests and other organisations, so this lookup crosses tenants."""
-    return (
-        Meeting.objects.unscoped()
-        .select_related("organiser", "tenant")
-        .filter(join_token=token)
-        .first()
-    )
+    guests and other organisations, so this lookup crosses tenants. With `is_in`, also
+    `user_is_in`: whether that user is in the meeting now (present_participants), same query."""
+    meetings = Meeting.objects.unscoped().select_related("organiser", "tenant")
+    if is_in is not None:
+        here = Participant.objects.unscoped().filter(
+            meeting=OuterRef("pk"), user=is_in, left_at__isnull=True
+        )
+        meetings = meetings.annotate(user_is_in=Exists(here))
+    return meetings.filter(join_token=token).first()
 
 
 def present_participants(meeting: Meeting) -> QuerySet[Participant]:

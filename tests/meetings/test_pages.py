@@ -162,11 +162,15 @@ def test_signed_in_user_joins_as_themselves_and_sees_the_roster(client, rob, mee
     roster = client.get(reverse("meetings:roster", args=[meeting.join_token])).content.decode()
     assert "Sara Lefèvre" in roster
     assert 'hx-trigger="every 2s"' in roster
+    # In the meeting, its link leads back into the room.
+    again = client.get(reverse("meetings:join", args=[meeting.join_token]))
+    assert again["Location"] == reverse("meetings:live", args=[meeting.join_token])
 
     client.post(reverse("meetings:leave", args=[meeting.join_token]))
     stay.refresh_from_db()
     assert stay.left_at is not None
     assert client.get(reverse("meetings:roster", args=[meeting.join_token])).status_code == 404
+    assert client.get(reverse("meetings:join", args=[meeting.join_token])).status_code == 200
 
 
 def test_guest_joins_by_name_when_the_organiser_allows_it(client, rob, meeting_of):
