@@ -31,11 +31,13 @@ def latest_claim(*, tenant: Tenant, claimant: User) -> DomainClaim | None:
 def used_claim(tenant: Tenant) -> DomainClaim | None:
     """The claim whose confirmed domain was used to buy the tenant's licences, with its
     claimant, or None."""
-    return (
-        DomainClaim.objects.filter(status=DomainClaim.Status.USED)
-        .select_related("claimant")
-        .first()
-    )
+    return used_claims(tenant).select_related("claimant").first()
+
+
+@in_tenant_scope
+def used_claims(tenant: Tenant) -> QuerySet[DomainClaim]:
+    """The tenant's used claims, the latest first (used_claim is the first)."""
+    return DomainClaim.objects.filter(status=DomainClaim.Status.USED)
 
 
 @in_tenant_scope
@@ -138,10 +140,14 @@ def domains_due(
 def domains_needing_attention(tenant: Tenant) -> list[TenantDomain]:
     """The tenant's domains whose record is missing (in grace) or that are suspended, for the
     admin centre's banner."""
-    return list(
-        TenantDomain.objects.filter(
-            status__in=(TenantDomain.Status.IN_GRACE, TenantDomain.Status.SUSPENDED)
-        )
+    return list(troubled_domains(tenant))
+
+
+@in_tenant_scope
+def troubled_domains(tenant: Tenant) -> QuerySet[TenantDomain]:
+    """The query of domains_needing_attention."""
+    return TenantDomain.objects.filter(
+        status__in=(TenantDomain.Status.IN_GRACE, TenantDomain.Status.SUSPENDED)
     )
 
 

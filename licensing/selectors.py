@@ -2,7 +2,8 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, Func, QuerySet, Subquery
+from django.http import HttpRequest
 
 from core.scoping import in_tenant_scope, tenant_scope
 from tenancy.models import Membership, Tenant, User
@@ -26,6 +27,39 @@ def count_seats(tenant: Tenant) -> int:
 @in_tenant_scope
 def live_subscription(tenant: Tenant) -> Subscription | None:
     return Subscription.objects.all().filter(status__in=Subscription.LIVE_STATUSES).first()
+
+
+@in_tenant_scope
+def live_subscription_with_waiting(tenant: Tenant, **annotations: Any) -> Subscription | None:
+    """The live subscription with `waiting_members` (waiting_member_count) and the caller's
+    further `annotations`, in one query."""
+    waiting = _waiting(tenant).order_by().values(n=Func(F("pk"), function="COUNT"))
+    return (
+        Subscription.objects.all()
+        .filter(status__in=Subscription.LIVE_STATUSES)
+        .annotate(waiting_members=Subquery(waiting), **annotations)
+        .first()
+    )
+
+
+# Where a request keeps its tenant's live subscription once read.
+_KEPT_ON_REQUEST = "_live_subscription"
+
+
+def keep_live_subscription(request: HttpRequest, subscription: Subscription | None) -> None:
+    """`subscription`, just read, is what live_subscription_of answers for the rest of the
+    request (a view reads it after any change it makes)."""
+    setattr(request, _KEPT_ON_REQUEST, subscription)
+
+
+def live_subscription_of(request: HttpRequest) -> Subscription | None:
+    """The live subscription of the request's tenant, read at most once per request: the
+    dashboard and the past-due banner of every admin page both show it."""
+    if not hasattr(request, _KEPT_ON_REQUEST):
+        tenant = getattr(request, "tenant", None)
+        keep_live_subscription(request, live_subscription(tenant) if tenant is not None else None)
+    kept: Subscription | None = getattr(request, _KEPT_ON_REQUEST)
+    return kept
 
 
 def paid_subscription(tenant: Tenant) -> Subscription:
@@ -81,8 +115,12 @@ def licence_counts(subscription: Subscription) -> dict[str, int]:
 def waiting_member_count(tenant: Tenant, *, among: QuerySet[Any, Any] | None = None) -> int:
     """How many members wait for a licence: none was free when they joined, came back or came
     with a merged organisation; `among` (a query of user ids) counts only those."""
-    waiting = LicenceWait.objects.filter(user__is_active=True, user__membership__tenant=tenant)
+    waiting = _waiting(tenant)
     return (waiting if among is None else waiting.filter(user_id__in=among)).count()
+
+
+def _waiting(tenant: Tenant) -> QuerySet[LicenceWait]:
+    return LicenceWait.objects.filter(user__is_active=True, user__membership__tenant=tenant)
 
 
 def invoices_of(subscription: Subscription) -> list[dict[str, Any]]:

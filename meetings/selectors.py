@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from core.scoping import tenant_scope
@@ -113,23 +113,31 @@ def upcoming_and_past_meetings(
     now = timezone.now()
     # Only meetings started within the longest possible duration can still be running.
     surely_ended = now - timedelta(minutes=MAX_DURATION_MINUTES)
-    recent = list(organised_meetings(user).filter(starts_at__gt=surely_ended))
+    older = organised_meetings(user).filter(starts_at__lte=surely_ended).order_by("-starts_at")
+    # One query: the recent meetings and the latest `past_limit` older ones.
+    meetings = list(
+        organised_meetings(user).filter(
+            Q(starts_at__gt=surely_ended) | Q(pk__in=older.values("pk")[:past_limit])
+        )
+    )
+    recent = [m for m in meetings if m.starts_at > surely_ended]
     upcoming = [m for m in recent if m.ends_at > now]
     past = [m for m in reversed(recent) if m.ends_at <= now]
-    older = organised_meetings(user).filter(starts_at__lte=surely_ended).order_by("-starts_at")
-    past += list(older[: max(past_limit - len(past), 0)])
+    past += [m for m in reversed(meetings) if m.starts_at <= surely_ended]
     return upcoming, past[:past_limit]
 
 
-def meeting_by_token(token: str) -> Meeting | None:
+def meeting_by_token(token: str, *, is_in: User | None = None) -> Meeting | None:
     """The meeting behind a join link, whatever the visitor's tenant: links are shared with
-    guests and other organisations, so this lookup crosses tenants."""
-    return (
-        Meeting.objects.unscoped()
-        .select_related("organiser", "tenant")
-        .filter(join_token=token)
-        .first()
-    )
+    guests and other organisations, so this lookup crosses tenants. With `is_in`, also
+    `user_is_in`: whether that user is in the meeting now (present_participants), same query."""
+    meetings = Meeting.objects.unscoped().select_related("organiser", "tenant")
+    if is_in is not None:
+        here = Participant.objects.unscoped().filter(
+            meeting=OuterRef("pk"), user=is_in, left_at__isnull=True
+        )
+        meetings = meetings.annotate(user_is_in=Exists(here))
+    return meetings.filter(join_token=token).first()
 
 
 def present_participants(meeting: Meeting) -> QuerySet[Participant]:

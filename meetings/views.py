@@ -149,8 +149,8 @@ def meeting_cancel(request, pk):
     return render(request, "meetings/cancel.html", {"meeting": meeting})
 
 
-def _meeting_or_404(token):
-    meeting = selectors.meeting_by_token(token)
+def _meeting_or_404(token, *, is_in=None):
+    meeting = selectors.meeting_by_token(token, is_in=is_in)
     if meeting is None:
         raise Http404
     return meeting
@@ -193,10 +193,13 @@ def _join(request, meeting, guest_form):
 @in_user_time_zone
 def meeting_join(request, token):
     """The page behind a meeting's link: who, when, and the button (or name field) to join."""
-    meeting = _meeting_or_404(token)
+    signed_in = request.user.is_authenticated
+    meeting = _meeting_or_404(token, is_in=request.user if signed_in else None)
     if request.tenant is not None and meeting.tenant_id == request.tenant.pk:
         meeting.tenant = request.tenant  # a colleague's meeting: the policy read with the identity
-    if _current_stay(request, meeting) is not None:
+    # A signed-in person's presence was read with the meeting; a guest's stay is in the session.
+    is_in = meeting.user_is_in if signed_in else _current_stay(request, meeting) is not None
+    if is_in:
         return redirect("meetings:live", token=token)
     options = _options(meeting)
     guest_form = None

@@ -4,15 +4,16 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Exists, Subquery
 from django.shortcuts import get_object_or_404
 
 from core.money import from_cents
 from core.scoping import in_tenant_scope
-from domains.selectors import used_claim
+from domains.selectors import troubled_domains, used_claim, used_claims
 from licensing.selectors import (
     licence_counts,
     licence_holder_ids,
-    live_subscription,
+    live_subscription_with_waiting,
     waiting_member_count,
 )
 from tenancy.models import Membership, Tenant
@@ -29,21 +30,45 @@ UNMAILED_SWEEP = 500
 def dashboard_summary(tenant: Tenant) -> dict[str, Any]:
     """The dashboard's figures: the plan, its licence counts and next amount, the members, the
     domain confirmation that made the tenant managed, the members waiting for a licence, and
-    the latest audit events."""
-    subscription = live_subscription(tenant)
+    the latest audit events; and whether a domain needs attention (the layout's banner). All
+    but the members (kept counted) and the events are read with the live subscription, in one
+    query."""
+    claims = used_claims(tenant)
+    subscription = live_subscription_with_waiting(
+        tenant,
+        claim_verified_at=Subquery(claims.values("verified_at")[:1]),
+        claim_claimant_name=Subquery(claims.values("claimant__name")[:1]),
+        domains_troubled=Exists(troubled_domains(tenant)),
+    )
     plan = counts = next_amount = None
     if subscription is not None:
         plan = subscription.plan_details
         counts = licence_counts(subscription)
         next_amount = from_cents(plan.total(subscription.quantity))
+        waiting = subscription.waiting_members  # type: ignore[attr-defined]
+        claim = None
+        if subscription.claim_verified_at is not None:  # type: ignore[attr-defined]
+            claim = {
+                "verified_at": subscription.claim_verified_at,  # type: ignore[attr-defined]
+                "claimant_name": subscription.claim_claimant_name,  # type: ignore[attr-defined]
+            }
+        troubled = subscription.domains_troubled  # type: ignore[attr-defined]
+    else:
+        waiting = waiting_member_count(tenant)
+        used = used_claim(tenant)
+        claim = None
+        if used is not None:
+            claim = {"verified_at": used.verified_at, "claimant_name": used.claimant.name}
+        troubled = None  # not known: the banner reads them
     return {
         "subscription": subscription,
         "plan": plan,
         "counts": counts,
         "next_amount": next_amount,
         "members": member_count(tenant),
-        "waiting_for_licence": waiting_member_count(tenant),
-        "domain_claim": used_claim(tenant),
+        "waiting_for_licence": waiting,
+        "domain_claim": claim,
+        "domains_troubled": troubled,
         "events": audit_events(tenant)[:LATEST_EVENTS],
     }
 

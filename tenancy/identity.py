@@ -1,9 +1,11 @@
-"""The signed-in person's identity (user, membership, tenant and the tenant's policy) read once from
-the cache instead of three to four queries per request, when IDENTITY_CACHE is on.
+"""The signed-in person's identity (user, membership, tenant and the tenant's policy, and whether
+the user has a second factor when their pages check it on every request) read once from the cache
+instead of three to five queries per request, when IDENTITY_CACHE is on.
 
 Kept per user under two versions (core.versioned): the user's, which every change of the user or
 of their membership bumps, and their tenant's, which every change of the tenant or of its policy
-bumps (and of the tenant's memberships by a bulk update). The model signals below bump on every
+bumps (and of the tenant's memberships by a bulk update); the user's second factors (allauth.mfa's
+authenticators) count as the user's. The model signals below bump on every
 save and delete, whichever code makes it (ours, allauth's password change, Django's admin); the
 services that change these rows with a bulk `update()` bump through `identity_changed`. So a
 change is seen on the next request: never a stale role, state or policy.
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.middleware import AuthenticationMiddleware, get_user
@@ -28,6 +31,7 @@ from django.utils.functional import SimpleLazyObject
 from core.versioned import bump, current_versions, keep, read_kept
 
 from .models import Membership, Policy, Tenant, User
+from .selectors import has_second_factor, second_factor_required
 
 # How long an identity is kept when nobody changes it; the versions, not this, keep it fresh.
 KEEP_SECONDS = 3600
@@ -84,6 +88,9 @@ def identity_of(user_id: int) -> Identity | None:
         # For tenancy.selectors.policy_of; None when the admins never set one.
         tenant.kept_policy = getattr(tenant, "policy", None)  # type: ignore[attr-defined]
         user.membership = membership  # as membership_of does: no second query
+        if second_factor_required(membership):
+            # For tenancy.selectors.has_second_factor, asked on each of this person's requests.
+            user.kept_second_factor = has_second_factor(user)  # type: ignore[attr-defined]
     identity = Identity(user=user, membership=membership)
     if membership is None or membership.tenant_id == seen_in:
         keep(key, identity, versions, KEEP_SECONDS)
@@ -135,6 +142,11 @@ def _user_changed(sender: type, instance: User, created: bool = False, **kwargs:
 
 @receiver([post_save, post_delete], sender=Membership)
 def _membership_changed(sender: type, instance: Membership, **kwargs: Any) -> None:
+    identity_changed(user_id=instance.user_id)
+
+
+@receiver([post_save, post_delete], sender=Authenticator)
+def _second_factor_changed(sender: type, instance: Authenticator, **kwargs: Any) -> None:
     identity_changed(user_id=instance.user_id)
 
 

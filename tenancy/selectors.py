@@ -169,6 +169,9 @@ SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
 def has_second_factor(user: User) -> bool:
     """The user signs in with an authenticator app or a passkey/security key (allauth.mfa)."""
+    if hasattr(user, "kept_second_factor"):  # read with the signed-in identity (tenancy.identity)
+        kept: bool = user.kept_second_factor
+        return kept
     return bool(is_mfa_enabled(user, types=list(SECOND_FACTORS)))
 
 

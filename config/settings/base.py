@@ -223,7 +223,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis cache, reusing one client per connection pool (core/cache.py).
+        "BACKEND": "core.cache.ReusedClientRedisCache",
         "LOCATION": env("CACHE_URL", env("REDIS_URL", "redis://127.0.0.1:6379/1")),
     }
 }

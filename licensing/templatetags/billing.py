@@ -6,7 +6,7 @@ from django import template
 from django.utils import timezone
 
 from licensing.models import Subscription
-from licensing.selectors import live_subscription
+from licensing.selectors import live_subscription_of
 
 register = template.Library()
 
@@ -15,8 +15,9 @@ register = template.Library()
 def past_due_banner(context: dict[str, Any]) -> dict[str, Any]:
     """What an admin must do when a renewal failed, and how long is left before the tenant
     falls back to the free plan."""
-    tenant = getattr(context.get("request"), "tenant", None)
-    subscription = live_subscription(tenant) if tenant is not None else None
+    request = context.get("request")
+    tenant = getattr(request, "tenant", None)
+    subscription = live_subscription_of(request) if request and tenant is not None else None
     if subscription is None or subscription.status != Subscription.Status.PAST_DUE:
         return {"subscription": None}
     ends_at = subscription.grace_ends_at or timezone.now()

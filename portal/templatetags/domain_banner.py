@@ -4,6 +4,7 @@ shown on every page of the admin centre, since a suspended domain changes who jo
 from typing import Any
 
 from django import template
+from django.http import HttpRequest
 from django.template import Context
 
 from domains.dnscheck import record_value
@@ -12,9 +13,20 @@ from domains.selectors import domains_needing_attention
 register = template.Library()
 
 
+# Set on a request that already knows no domain needs attention (the dashboard's summary).
+_NONE_TROUBLED = "_no_troubled_domains"
+
+
+def keep_no_troubled_domains(request: HttpRequest) -> None:
+    setattr(request, _NONE_TROUBLED, True)
+
+
 @register.inclusion_tag("portal/_domain_banner.html", takes_context=True)
 def domain_banner(context: Context) -> dict[str, Any]:
-    tenant = context["request"].tenant
+    request = context["request"]
+    if getattr(request, _NONE_TROUBLED, False):
+        return {"troubled": []}
+    tenant = request.tenant
     return {
         "troubled": [
             {"domain": domain, "record_value": record_value(domain.token)}

@@ -2,10 +2,13 @@ import math
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from meetings.models import Meeting, MeetingSettings, Participant
+from meetings.selectors import upcoming_and_past_meetings
 from tenancy.models import Policy
 from tests.factories import member
 
@@ -59,6 +62,19 @@ def test_list_separates_upcoming_and_past(client, rob, meeting_of):
     response = client.get(reverse("meetings:list"))
     assert [m.title for m in response.context["upcoming"]] == ["Running", "Tomorrow"]
     assert [m.title for m in response.context["past"]] == ["Ended", "Last week"]
+
+
+def test_the_past_list_keeps_the_newest_meetings_up_to_its_limit_in_one_query(rob, meeting_of):
+    now = timezone.now()
+    meeting_of(rob, title="Tomorrow", starts_at=now + timedelta(days=1))
+    meeting_of(rob, title="Ended", starts_at=now - timedelta(minutes=40))
+    for days in (7, 3, 30, 14):
+        meeting_of(rob, title=f"{days} days ago", starts_at=now - timedelta(days=days))
+    with CaptureQueriesContext(connection) as queries:
+        upcoming, past = upcoming_and_past_meetings(rob, past_limit=3)
+    assert len(queries) == 1
+    assert [m.title for m in upcoming] == ["Tomorrow"]
+    assert [m.title for m in past] == ["Ended", "3 days ago", "7 days ago"]
 
 
 @pytest.mark.parametrize(
@@ -146,11 +162,15 @@ def test_signed_in_user_joins_as_themselves_and_sees_the_roster(client, rob, mee
     roster = client.get(reverse("meetings:roster", args=[meeting.join_token])).content.decode()
     assert "Sara Lefèvre" in roster
     assert 'hx-trigger="every 2s"' in roster
+    # In the meeting, its link leads back into the room.
+    again = client.get(reverse("meetings:join", args=[meeting.join_token]))
+    assert again["Location"] == reverse("meetings:live", args=[meeting.join_token])
 
     client.post(reverse("meetings:leave", args=[meeting.join_token]))
     stay.refresh_from_db()
     assert stay.left_at is not None
     assert client.get(reverse("meetings:roster", args=[meeting.join_token])).status_code == 404
+    assert client.get(reverse("meetings:join", args=[meeting.join_token])).status_code == 200
 
 
 def test_guest_joins_by_name_when_the_organiser_allows_it(client, rob, meeting_of):

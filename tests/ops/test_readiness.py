@@ -85,7 +85,7 @@ def test_a_migration_not_applied_is_named():
 def test_the_cache_stopped_is_named(settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.ReusedClientRedisCache",  # production's
             "LOCATION": f"redis://127.0.0.1:{closed_port()}/1",
         }
     }

@@ -201,6 +201,7 @@ def test_dashboard_shows_the_numbers(client, localstripe, managed):
     assert "Rob Martin upgraded contoso.com to Business Essentials" in page
     assert "tenant.upgraded" not in page
     assert "12.00 EUR" in page
+    assert re.search(r"contoso\.com, confirmed on .+ by Rob Martin\.", page)
 
 
 def test_the_dashboard_counts_follow_each_change_at_once(client, localstripe, managed):

@@ -3,6 +3,7 @@ tenancy service that changes a user, a membership, a tenant or a policy is seen 
 request of the person it concerns."""
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -21,6 +22,7 @@ from tenancy.services.policies import set_policy
 from tenancy.services.security import set_two_factor_required
 from tests.factories import PASSWORD, UserFactory, member
 from tests.fixtures.identity import next_request, signed_in
+from tests.fixtures.two_factor import enrol_totp
 
 pytestmark = pytest.mark.usefixtures("identity_cache")
 IDENTITY_TABLES = ("tenancy_user", "tenancy_membership", "tenancy_tenant", "tenancy_policy")
@@ -87,6 +89,30 @@ def test_the_sign_up_rule_and_the_two_factor_rule_are_seen_on_the_next_request(c
     set_signup_mode(tenant=tenant, actor=rob, mode=Tenant.SignupMode.REFUSED)
     assert next_request(client).tenant.signup_mode == Tenant.SignupMode.REFUSED
     set_two_factor_required(tenant=tenant, actor=rob, required=True)
+    response = client.get("/meetings/")
+    assert (response.status_code, response.url) == (302, "/accounts/2fa/")
+
+
+def test_an_admins_second_factor_is_kept_and_its_removal_seen_on_the_next_request(contoso):
+    rob, _people, _subscription = contoso
+    client = signed_in(rob)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/admin/").status_code == 200
+    assert not [q for q in queries if '"mfa_authenticator"' in q["sql"]]
+    # As allauth's "deactivate": the authenticator app goes, then the recovery codes left alone.
+    Authenticator.objects.filter(user=rob).delete()
+    response = client.get("/admin/")
+    assert (response.status_code, response.url) == (302, "/accounts/2fa/")
+    enrol_totp(rob)
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_members_second_factor_is_seen_on_the_next_request_when_the_tenant_requires_one(contoso):
+    rob, (sara,), _subscription = contoso
+    set_two_factor_required(tenant=rob.membership.tenant, actor=rob, required=True)
+    enrol_totp(sara)
+    client = signed_in(sara)
+    Authenticator.objects.get(user=sara, type=Authenticator.Type.TOTP).delete()
     response = client.get("/meetings/")
     assert (response.status_code, response.url) == (302, "/accounts/2fa/")
 
