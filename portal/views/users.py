@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from core.links import row_link
 from core.middleware import refusals_go_back_to
 from licensing.exceptions import LicensingError
 from licensing.selectors import licence_holder_ids
@@ -45,9 +46,11 @@ def users(request):
         per_page=PER_PAGE,
     )
     holders = licence_holder_ids(request.tenant, [row.user_id for row in page.rows])
+    links = {action: row_link("portal:user_action", action) for action in _ACTIONS}
+    links["password_reset"] = row_link("portal:password_reset")
     context = {
         "portal_section": "users",
-        "rows": [{"membership": row, "licensed": row.user_id in holders} for row in page.rows],
+        "rows": [_row(row, row.user_id in holders, links) for row in page.rows],
         "search": search,
         "sort": sort,
         "page": page,
@@ -56,6 +59,23 @@ def users(request):
         "filter_errors": [error for errors in filters.errors.values() for error in errors],
     }
     return render(request, "portal/users.html", context, status=200 if filters.is_valid() else 400)
+
+
+# Each row's actions, whose addresses are reversed once per page (core.links).
+_ACTIONS = ("assign", "unassign", "make_admin", "revoke_admin", "sign_out", "remove")
+
+
+def _row(membership, licensed, links):
+    pk = membership.user_id
+    return {
+        "membership": membership,
+        "licensed": licensed,
+        "licence_url": links["unassign" if licensed else "assign"](pk),
+        "role_url": links["revoke_admin" if membership.is_admin else "make_admin"](pk),
+        "password_reset_url": links["password_reset"](pk),
+        "sign_out_url": links["sign_out"](pk),
+        "remove_url": links["remove"](pk),
+    }
 
 
 @admin_required
