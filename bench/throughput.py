@@ -33,6 +33,9 @@ NOISE = 0.15
 # Each lever alone, as environment settings of its own server; "baseline" changes nothing.
 LEVERS = {
     "baseline": {},
+    # The baseline reads sessions from the cache in front of the database (cached_db): these
+    # read them from the database alone, as before, or from the cache alone.
+    "sessions in the database": {"SESSION_ENGINE": "django.contrib.sessions.backends.db"},
     "sessions in the cache": {"SESSION_ENGINE": "django.contrib.sessions.backends.cache"},
     # The baseline borrows connections from psycopg 3's pool; this server connects anew for
     # every request, as before the pool (docs/PERFORMANCE.md, "With and without the pool").
@@ -48,6 +51,7 @@ def prepare(domain):
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.test import Client, override_settings
     from django.utils import timezone
@@ -76,7 +80,7 @@ def prepare(domain):
     ]
     cookies = {}
     for lever, environment in LEVERS.items():
-        engine = environment.get("SESSION_ENGINE", "django.contrib.sessions.backends.db")
+        engine = environment.get("SESSION_ENGINE", settings.SESSION_ENGINE)
         with override_settings(SESSION_ENGINE=engine):
             for name, user in (("admin", admin), ("member", member)):
                 client = Client()

@@ -330,9 +330,10 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
-# "django.contrib.sessions.backends.db" (default), or "...cache"/"...cached_db" to read sessions
-# from Redis (docs/PERFORMANCE.md measures each).
-SESSION_ENGINE = env("SESSION_ENGINE", "django.contrib.sessions.backends.db")
+# Sessions read from the cache, written through to the database: a Redis restart signs nobody
+# out, and every session ended goes through the store, which forgets both copies
+# (docs/PERFORMANCE.md measures it against "...db" and "...cache").
+SESSION_ENGINE = env("SESSION_ENGINE", "django.contrib.sessions.backends.cached_db")
 # The signed-in person's user, membership, tenant and policy read from the cache (tenancy.identity)
 # instead of the database on each request; every change is seen on the next request either way.
 IDENTITY_CACHE = env_bool("IDENTITY_CACHE", True)

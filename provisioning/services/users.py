@@ -3,9 +3,11 @@ a licence when one is free, updated, deactivated (licence freed, sessions ended,
 settings kept) and reactivated. Every change is audited with the token's name as its actor."""
 
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
@@ -290,4 +292,6 @@ def _end_sessions(user: User) -> None:
         for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
         if session.get_decoded().get(SESSION_KEY) == str(user.pk)
     ]
-    Session.objects.filter(pk__in=ended).delete()
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    for key in ended:  # through the store: a session cached in front of the database goes too
+        store.delete(key)
