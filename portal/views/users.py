@@ -46,7 +46,8 @@ def users(request):
         per_page=PER_PAGE,
     )
     holders = licence_holder_ids(request.tenant, [row.user_id for row in page.rows])
-    links = {action: row_link("portal:user_action", action) for action in _ACTIONS}
+    # Each row's action addresses, reversed once per page (core.links).
+    links = {action: row_link("portal:user_action", action) for action in ACTIONS}
     links["password_reset"] = row_link("portal:password_reset")
     context = {
         "portal_section": "users",
@@ -59,10 +60,6 @@ def users(request):
         "filter_errors": [error for errors in filters.errors.values() for error in errors],
     }
     return render(request, "portal/users.html", context, status=200 if filters.is_valid() else 400)
-
-
-# Each row's actions, whose addresses are reversed once per page (core.links).
-_ACTIONS = ("assign", "unassign", "make_admin", "revoke_admin", "sign_out", "remove")
 
 
 def _row(membership, licensed, links):
