@@ -88,7 +88,7 @@ def _authenticated(request: HttpRequest) -> ProvisioningToken:
 def _within_rate_limit(token: ProvisioningToken) -> None:
     key = f"provisioning:requests:{token.pk}:{int(time.time() // RATE_WINDOW_SECONDS)}"
     try:
-        count = cache.incr(key)  # one round trip but for the window's first request
+        count = cache.incr(key)  # no add() but for the window's first request
     except ValueError:
         cache.add(key, 0, timeout=RATE_WINDOW_SECONDS * 2)  # another request may have won
         count = cache.incr(key)
