@@ -42,6 +42,9 @@ LEVERS = {
     "without the pool": {"DB_POOL": "false"},
     # Kept, so on by default since issue 22: this measures the baseline without it.
     "identity from the database": {"IDENTITY_CACHE": "false"},
+    # The baseline serves a page again while nothing it was built from changed (core.pagecache):
+    # this server builds every page every time.
+    "pages built every time": {"PAGE_CACHE": "false"},
 }
 
 

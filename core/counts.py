@@ -9,10 +9,13 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
 
+from core.tables import note_read
+
 KEEP_SECONDS = 60
 
 
 def kept_count(key: str, queryset: QuerySet[Any]) -> int:
+    note_read(queryset)
     return int(cache.get_or_set(f"count:{key}", queryset.count, KEEP_SECONDS) or 0)
 
 

@@ -9,6 +9,7 @@ an eviction) gets a new token, which no kept value carries."""
 
 import secrets
 from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import Any
 
 from django.core.cache import cache
@@ -33,6 +34,23 @@ def current_versions(names: Iterable[str]) -> dict[str, str]:
     return versions
 
 
+class Reads:
+    """The versions a computation read (core.pagecache's render), each taken before its rows."""
+
+    def __init__(self) -> None:
+        self.versions: dict[str, str] = {}
+        self.wrote = False
+
+    def add(self, names: Iterable[str]) -> None:
+        new = [name for name in names if name not in self.versions]
+        if new:
+            self.versions |= current_versions(new)
+
+
+# The computation reading now, if one is noting what it reads (core.tables notes its statements).
+reading: ContextVar[Reads | None] = ContextVar("reading", default=None)
+
+
 def read_kept(key: str) -> Any | None:
     """The value kept under `key`, or None when there is none or one of its versions moved on."""
     kept = cache.get(key)
@@ -42,6 +60,9 @@ def read_kept(key: str) -> Any | None:
     found = cache.get_many([_key(name) for name in versions])
     if any(found.get(_key(name)) != token for name, token in versions.items()):
         return None
+    if (reads := reading.get()) is not None:
+        for name, token in versions.items():  # read before the rows the value was built from
+            reads.versions.setdefault(name, token)
     return value
 
 
@@ -50,11 +71,13 @@ def keep(key: str, value: Any, versions: dict[str, str], seconds: int) -> None:
     cache.set(key, (value, versions), seconds)
 
 
+def renew(names: Iterable[str]) -> None:
+    """New tokens for `names` now (their change is committed)."""
+    cache.set_many({_key(name): secrets.token_hex(8) for name in names}, None)
+
+
 def bump(name: str) -> None:
     """Now, and again once the change is committed (a reader in between saw the old rows)."""
 
-    def new_token() -> None:
-        cache.set(_key(name), secrets.token_hex(8), None)
-
-    new_token()
-    transaction.on_commit(new_token)
+    renew([name])
+    transaction.on_commit(lambda: renew([name]))

@@ -13,6 +13,7 @@ from django.views import i18n
 from django.views.decorators.http import require_GET, require_POST
 
 from core.links import row_link
+from core.pagecache import kept_page
 from tenancy.models import Policy
 from tenancy.selectors import policy_of
 
@@ -56,6 +57,7 @@ def _upgrade_context(settings):
     return {"show_upgrade": settings.licensed_cap is None}
 
 
+@kept_page
 @login_required
 @in_user_time_zone
 @require_GET
@@ -183,6 +185,7 @@ def _join(request, meeting, guest_form):
     return stay
 
 
+@kept_page
 @in_user_time_zone
 def meeting_join(request, token):
     """The page behind a meeting's link: who, when, and the button (or name field) to join."""

@@ -28,7 +28,7 @@ from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
-from core.versioned import bump, current_versions, keep, read_kept
+from core.versioned import Reads, bump, current_versions, keep, read_kept, reading
 
 from .models import Membership, Policy, Tenant, User
 from .selectors import has_second_factor, second_factor_required
@@ -107,7 +107,12 @@ def _signed_in_user(request: HttpRequest) -> Any:
     user_id = session.get(auth.SESSION_KEY)
     identity = None
     if user_id is not None and backend_path in settings.AUTHENTICATION_BACKENDS:
-        identity = identity_of(User._meta.pk.to_python(user_id))
+        reads = Reads()
+        token = reading.set(reads)
+        try:
+            identity = identity_of(User._meta.pk.to_python(user_id))
+        finally:
+            reading.reset(token)
     if identity is not None:
         user = identity.user
         backend = auth.load_backend(backend_path)
@@ -117,6 +122,8 @@ def _signed_in_user(request: HttpRequest) -> Any:
         ):
             request._cached_user = user  # type: ignore[attr-defined]
             request.identity = identity  # type: ignore[attr-defined]
+            # What it was read at, for a page kept with it (core.pagecache).
+            request.identity_versions = reads.versions  # type: ignore[attr-defined]
             return user
     return get_user(request)  # Django's way: anonymous, inactive, a changed password or secret
 

@@ -337,6 +337,9 @@ SESSION_ENGINE = env("SESSION_ENGINE", "django.contrib.sessions.backends.cached_
 # The signed-in person's user, membership, tenant and policy read from the cache (tenancy.identity)
 # instead of the database on each request; every change is seen on the next request either way.
 IDENTITY_CACHE = env_bool("IDENTITY_CACHE", True)
+# The dashboard, my meetings and the join page kept whole per session while nothing they were
+# built from changes (core.pagecache; it needs IDENTITY_CACHE).
+PAGE_CACHE = env_bool("PAGE_CACHE", True)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -1,11 +1,13 @@
 from django.shortcuts import render
 
+from core.pagecache import kept_page
 from licensing.selectors import keep_live_subscription
 from portal.access import admin_required
 from portal.selectors import dashboard_summary
 from portal.templatetags.domain_banner import keep_no_troubled_domains
 
 
+@kept_page
 @admin_required
 def dashboard(request):
     summary = dashboard_summary(request.tenant)

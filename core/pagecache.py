@@ -1,0 +1,118 @@
+"""A signed-in page kept whole in the cache for its session, served again only while nothing it
+was built from has changed: never a stale page.
+
+What a page shows comes from four places, and each is in its key or its versions:
+- the rows it read: each table's version (core.tables), taken before the table was read, and the
+  versions of every kept value it used (core.versioned), checked on every serve;
+- the signed-in identity (user, membership, tenant and policy): the versions it was read at,
+  which tenancy.identity leaves on the request;
+- the request: address, host, language, the session's contents and the CSRF secret its forms
+  carry;
+- the clock: a page is kept at most PAGE_SECONDS, so a time it shows ("starts in 5 minutes",
+  a meeting that has just ended) is at most that late.
+
+A page is not kept when its render wrote anything, set a cookie, used the CSP nonce, read a table
+this connection wrote and has not committed yet, or had messages to show; nor for htmx's partial
+requests. Each page opts in with `@kept_page`, outermost, so its access checks run whenever it
+is built; served again, it is served only to the same session and identity it was built for."""
+
+import hashlib
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+
+from core.tables import version_name, written_here
+from core.versioned import Reads, current_versions, reading
+
+# How late a time shown on a kept page may be; the versions, not this, keep its data fresh.
+PAGE_SECONDS = 10
+
+
+def _key(request: HttpRequest, identity_versions: dict[str, str]) -> str:
+    session = request.session
+    parts = [
+        request.get_host(),
+        request.get_full_path(),
+        request.LANGUAGE_CODE,
+        session.session_key or "",
+        json.dumps(dict(session.items()), sort_keys=True, default=str),
+        request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""),
+        str(request.user.pk),
+        json.dumps(identity_versions, sort_keys=True),
+    ]
+    digest = hashlib.blake2b("\0".join(parts).encode(), digest_size=20).hexdigest()
+    return f"page:{digest}"
+
+
+def _servable(request: HttpRequest) -> bool:
+    return (
+        settings.PAGE_CACHE
+        and request.method == "GET"
+        and request.user.is_authenticated
+        and not request.headers.get("HX-Request")
+        and settings.CSRF_COOKIE_NAME in request.COOKIES
+        and not len(get_messages(request))
+    )
+
+
+def _fresh(versions: dict[str, str]) -> bool:
+    tables_written = written_here(connection)
+    if any(version_name(table) in versions for table in tables_written):
+        return False
+    return current_versions(versions) == versions
+
+
+def _keepable(request: HttpRequest, response: HttpResponse, reads: Reads) -> bool:
+    tables_written = written_here(connection)
+    nonce = getattr(request, "_csp_nonce", None)
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not reads.wrote
+        and not nonce
+        and not any(version_name(table) in reads.versions for table in tables_written)
+    )
+
+
+def kept_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve the page kept for this request while every version it was built at is current."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The versions the signed-in identity was read at (tenancy.identity); none when it was
+        # not read from the kept identity (IDENTITY_CACHE off): then no page is kept.
+        identity_versions = getattr(request, "identity_versions", None)
+        if identity_versions is None or not _servable(request):
+            return view(request, *args, **kwargs)
+        key = _key(request, identity_versions)
+        kept = cache.get(key)
+        if kept is not None and _fresh(kept["versions"]):
+            response = HttpResponse(kept["content"], status=kept["status"])
+            for header, value in kept["headers"]:
+                response.headers[header] = value
+            return response
+        reads = Reads()
+        token = reading.set(reads)
+        try:
+            response = view(request, *args, **kwargs)
+        finally:
+            reading.reset(token)
+        if _keepable(request, response, reads):
+            kept = {
+                "versions": reads.versions,
+                "status": response.status_code,
+                "headers": list(response.headers.items()),
+                "content": response.content,
+            }
+            cache.set(key, kept, PAGE_SECONDS)
+        return response
+
+    return wrapper

@@ -1,0 +1,106 @@
+"""Which tables each SQL statement touches, and a version per table (core.versioned) that every
+committed write to it renews, whoever writes: the ORM, a bulk `update()`, `INSERT ... SELECT`
+or raw SQL, since every statement goes through Django's cursor and this wrapper sees it.
+
+A statement is a write when it holds a data-changing keyword anywhere (a `SELECT ... FOR UPDATE`
+counts too: renewing once too often costs a render, never a stale page). Its tables are every
+table of ours its text names, so a table named only in a subquery is renewed too. Inside a
+transaction the tables are renewed once it commits (a reader in between reads the old rows under
+the old version), and kept meanwhile as written by this connection, whose own later reads see the
+uncommitted rows (core.pagecache then neither serves nor keeps a page built from them). A rolled
+back transaction renews nothing: its rows never changed."""
+
+import re
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from django.apps import apps
+from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import QuerySet
+
+from core.versioned import reading, renew
+
+WRITE = re.compile(r"\b(insert|update|delete|merge|truncate|alter|create|drop|copy)\b", re.I)
+
+
+# The connection's attribute holding its open transaction's written tables and their renewal.
+WRITTEN = "quorum_tables_written"
+
+
+def version_name(table: str) -> str:
+    return f"table:{table}"
+
+
+@cache
+def _table_names() -> re.Pattern[str]:
+    tables = {model._meta.db_table for model in apps.get_models(include_auto_created=True)}
+    # Longest first, whole words only: "meetings_meeting" is not read in "meetings_meetingsettings".
+    names = "|".join(re.escape(name) for name in sorted(tables, key=len, reverse=True))
+    return re.compile(rf"(?<![\w]){'(?:' + names + ')'}(?![\w])", re.I)
+
+
+def tables_in(sql: str) -> set[str]:
+    return {name.lower() for name in _table_names().findall(sql)}
+
+
+def note_read(queryset: QuerySet[Any]) -> None:
+    """A read answered from the cache instead of the database (core.counts): its tables count."""
+    if (reads := reading.get()) is not None:
+        reads.add(version_name(table) for table in tables_in(str(queryset.query)))
+
+
+def written_here(connection: BaseDatabaseWrapper) -> set[str]:
+    """The tables this connection wrote in its open transaction, not yet committed."""
+    state: tuple[Callable[[], None], set[str]] | None = getattr(connection, WRITTEN, None)
+    if state is None:
+        return set()
+    renew_on_commit, tables = state
+    # Django forgets a callback when its transaction (or savepoint) rolls back, and runs it once
+    # committed: either way these writes are no longer this connection's alone.
+    if any(entry[1] is renew_on_commit for entry in connection.run_on_commit):
+        return tables
+    setattr(connection, WRITTEN, None)
+    return set()
+
+
+def _wrote(connection: BaseDatabaseWrapper, tables: set[str]) -> None:
+    if not connection.in_atomic_block:
+        renew(version_name(table) for table in tables)  # committed already (autocommit)
+        return
+    written = written_here(connection)
+    if written:
+        written |= tables
+        return
+
+    def renew_on_commit() -> None:
+        setattr(connection, WRITTEN, None)
+        renew(version_name(table) for table in written)
+
+    written = set(tables)
+    setattr(connection, WRITTEN, (renew_on_commit, written))
+    transaction.on_commit(renew_on_commit, using=connection.alias, robust=True)
+
+
+def _watch(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
+    connection = context["connection"]
+    writes = WRITE.search(sql) is not None
+    reads = reading.get()
+    if reads is not None:
+        if writes:
+            reads.wrote = True
+        else:
+            reads.add(version_name(table) for table in tables_in(sql))
+    result = execute(sql, params, many, context)
+    if writes and (tables := tables_in(sql)):
+        _wrote(connection, tables)
+    return result
+
+
+def watch(connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    """connection_created's receiver: each connection's statements pass through `_watch`."""
+    if _watch not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_watch)

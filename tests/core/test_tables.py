@@ -1,0 +1,88 @@
+"""Table versions (core.tables): every committed write renews the versions of the tables it
+names, whichever way it is made; a rolled-back one renews nothing."""
+
+import pytest
+from django.db import connection, transaction
+
+from core.tables import WRITE, tables_in, version_name, written_here
+from core.versioned import current_versions
+from meetings.models import Meeting
+from tenancy.models import Tenant
+
+
+def test_a_statements_tables_are_whole_names_of_ours():
+    sql = (
+        'SELECT "meetings_meetingsettings"."id" FROM "meetings_meetingsettings" '
+        'INNER JOIN tenancy_user ON (tenancy_user.id = 1) WHERE "x"."meetings_meeting_id" = 2'
+    )
+    assert tables_in(sql) == {"meetings_meetingsettings", "tenancy_user"}
+    assert tables_in("SELECT 1") == set()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        'INSERT INTO "a" VALUES (1)',
+        'UPDATE "a" SET "b" = 1',
+        'DELETE FROM "a"',
+        'WITH x AS (SELECT 1) INSERT INTO "a" SELECT * FROM x',
+        'SELECT * FROM "a" FOR UPDATE',
+        "TRUNCATE a",
+    ],
+)
+def test_statements_that_may_change_rows_count_as_writes(sql):
+    assert WRITE.search(sql)
+
+
+@pytest.mark.parametrize(
+    "sql", ['SELECT "updated_at", "deleted_count" FROM "a"', "SELECT 1 AS inserted"]
+)
+def test_reads_naming_columns_like_keywords_are_reads(sql):
+    assert not WRITE.search(sql)
+
+
+def version_of(table):
+    return current_versions([version_name(table)])[version_name(table)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_write_renews_its_tables_once_committed():
+    before = version_of("tenancy_tenant")
+    with transaction.atomic():
+        Tenant.objects.create(domain="example.org")
+        assert written_here(connection) == {"tenancy_tenant"}
+        assert version_of("tenancy_tenant") == before  # not yet: others read the old rows
+    assert written_here(connection) == set()
+    assert version_of("tenancy_tenant") != before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_autocommitted_raw_sql_and_bulk_updates_renew_at_once():
+    before = version_of("meetings_meeting"), version_of("tenancy_tenant")
+    Meeting.objects.unscoped().filter(pk=-1).update(title="none")
+    middle = version_of("meetings_meeting"), version_of("tenancy_tenant")
+    assert middle[0] != before[0]
+    assert middle[1] == before[1]
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE tenancy_tenant SET domain = domain WHERE id = -1")
+    assert version_of("tenancy_tenant") != middle[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_write_renews_nothing():
+    before = version_of("tenancy_tenant")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Tenant.objects.create(domain="example.org")
+        raise RuntimeError
+    assert written_here(connection) == set()
+    assert version_of("tenancy_tenant") == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_savepoint_rolled_back_forgets_only_its_own_writes():
+    with transaction.atomic():
+        Tenant.objects.create(domain="example.org")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            Meeting.objects.unscoped().filter(pk=-1).update(title="none")
+            raise RuntimeError
+        assert "tenancy_tenant" in written_here(connection)
