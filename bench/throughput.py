@@ -88,7 +88,10 @@ def prepare(domain):
             for name, user in (("admin", admin), ("member", member)):
                 client = Client()
                 client.force_login(user)
-                cookies[lever, name] = f"sessionid={client.cookies['sessionid'].value}"
+                client.get("/meetings/")  # as a browser: its CSRF cookie too
+                cookies[lever, name] = "; ".join(
+                    f"{cookie.key}={cookie.value}" for cookie in client.cookies.values()
+                )
     return cookies, meetings[0].join_token
 
 

@@ -57,7 +57,6 @@ def _servable(request: HttpRequest) -> bool:
         and request.method == "GET"
         and request.user.is_authenticated
         and not request.headers.get("HX-Request")
-        and settings.CSRF_COOKIE_NAME in request.COOKIES
         and not len(get_messages(request))
     )
 
@@ -69,7 +68,9 @@ def _fresh(versions: dict[str, str]) -> bool:
     return current_versions(versions) == versions
 
 
-def _keepable(request: HttpRequest, response: HttpResponse, reads: Reads) -> bool:
+def _keepable(
+    request: HttpRequest, response: HttpResponse, reads: Reads, csrf_secret: str | None
+) -> bool:
     tables_written = written_here(connection)
     nonce = getattr(request, "_csp_nonce", None)
     return (
@@ -78,6 +79,9 @@ def _keepable(request: HttpRequest, response: HttpResponse, reads: Reads) -> boo
         and not response.cookies
         and not reads.wrote
         and not nonce
+        # Its forms' tokens are of the CSRF secret the browser sent, not of a new one that only
+        # this response's cookie carries.
+        and request.META.get("CSRF_COOKIE") == csrf_secret
         and not any(version_name(table) in reads.versions for table in tables_written)
     )
 
@@ -100,12 +104,13 @@ def kept_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
                 response.headers[header] = value
             return response
         reads = Reads()
+        csrf_secret = request.META.get("CSRF_COOKIE")
         token = reading.set(reads)
         try:
             response = view(request, *args, **kwargs)
         finally:
             reading.reset(token)
-        if _keepable(request, response, reads):
+        if _keepable(request, response, reads, csrf_secret):
             kept = {
                 "versions": reads.versions,
                 "status": response.status_code,

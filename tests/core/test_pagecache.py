@@ -5,6 +5,7 @@ request. These tests commit (transaction=True), as production does, so that the 
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -186,3 +187,14 @@ def test_htmx_requests_are_built_every_time(sara):
     get(client, "/meetings/", HX_Request="true")
     again_sql = get(client, "/meetings/", HX_Request="true")[1]
     assert '"meetings_meeting"' in again_sql
+
+
+def test_a_page_whose_forms_carry_a_new_csrf_secret_is_not_kept(sara):
+    """Its tokens match only the cookie sent with that response: a browser without it must get
+    a page built for it, with that cookie."""
+    client = signed_in(sara)
+    for _ in range(2):
+        del client.cookies[settings.CSRF_COOKIE_NAME]
+        response, sql = get(client, "/meetings/")
+        assert '"meetings_meeting"' in sql
+        assert settings.CSRF_COOKIE_NAME in response.cookies
