@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.server import ROOT, serve  # (sets the environment)
-from bench.throughput import LEVERS, WORKERS, prepare, wrk
+from bench.throughput import LEVERS, WORKERS, as_browser, prepare, wrk
 
 SECONDS = 10
 RATE = 200  # samples per second and process
@@ -111,14 +111,15 @@ def main(domain, levers):
     cookies, join_token = prepare(domain)
     result = {}
     for lever in levers:
-        admin, member = cookies[lever, "admin"], cookies[lever, "member"]
-        pages = {
-            "dashboard (admin)": ("/admin/", admin),
-            "my meetings": ("/meetings/", admin),
-            "join page (member)": (f"/meetings/j/{join_token}/", member),
-        }
         server = serve(LEVERS[lever], ["--workers", str(WORKERS)])
         try:
+            admin = as_browser(cookies[lever, "admin"])
+            member = as_browser(cookies[lever, "member"])
+            pages = {
+                "dashboard (admin)": ("/admin/", admin),
+                "my meetings": ("/meetings/", admin),
+                "join page (member)": (f"/meetings/j/{join_token}/", member),
+            }
             result[lever] = {
                 page: record(f"{lever} {page}", server, path, cookie)
                 for page, (path, cookie) in pages.items()

@@ -95,7 +95,8 @@ def main():
         record("admin_pages", step("bench/pages.py", domain))
         record("throughput", step("bench/throughput.py", domain))
         record("render_profile", step("bench/render_profile.py", domain))
-        record("flame", step("bench/flame.py", domain))  # py-spy: needs root (or ptrace rights)
+        # py-spy: needs root (or ptrace rights). A page served again, and built every time.
+        record("flame", step("bench/flame.py", domain, "baseline", "pages built every time"))
         record("dns", step("bench/dns_checks.py"))
         record("announcement", step("bench/announce.py", str(sizes[-1])))
         record("provisioning", step("bench/provisioning.py", "10000", str(sizes[-1])))

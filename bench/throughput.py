@@ -177,15 +177,11 @@ def measure(lever, environment, cookies, join_token):
     server = serve(environment, ["--workers", str(WORKERS)])
     try:
         admin, member = as_browser(cookies[lever, "admin"]), as_browser(cookies[lever, "member"])
-    except BaseException:
-        server.terminate()
-        raise
-    pages = {
-        "dashboard (admin)": ("/admin/", admin),
-        "my meetings": ("/meetings/", admin),
-        "join page (member)": (f"/meetings/j/{join_token}/", member),
-    }
-    try:
+        pages = {
+            "dashboard (admin)": ("/admin/", admin),
+            "my meetings": ("/meetings/", admin),
+            "join page (member)": (f"/meetings/j/{join_token}/", member),
+        }
         for path, cookie in [("/healthz", admin), *pages.values()]:
             request = urllib.request.Request(BASE + path, headers={"Cookie": cookie})
             with urllib.request.urlopen(request, timeout=10) as response:
