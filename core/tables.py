@@ -66,20 +66,23 @@ def written_here(connection: BaseDatabaseWrapper) -> set[str]:
 
 
 def _wrote(connection: BaseDatabaseWrapper, tables: set[str]) -> None:
-    if not connection.in_atomic_block:
-        renew(version_name(table) for table in tables)  # committed already (autocommit)
-        return
-    written = written_here(connection)
-    if written:
+    if connection.in_atomic_block and (written := written_here(connection)):
         written |= tables
         return
+    if not connection.in_atomic_block and not connection.get_autocommit():
+        # Transactions managed by hand (no on_commit): renewed now, and kept pages expire.
+        renew(version_name(table) for table in tables)
+        return
+    written = set(tables)
 
     def renew_on_commit() -> None:
         setattr(connection, WRITTEN, None)
         renew(version_name(table) for table in written)
 
-    written = set(tables)
-    setattr(connection, WRITTEN, (renew_on_commit, written))
+    if connection.in_atomic_block:
+        setattr(connection, WRITTEN, (renew_on_commit, written))
+    # At once when autocommitted. Robust: a cache that cannot be reached is logged, not raised
+    # into a write already committed; kept pages are then at most PAGE_SECONDS late.
     transaction.on_commit(renew_on_commit, using=connection.alias, robust=True)
 
 
