@@ -18,6 +18,7 @@ from django.utils import timezone
 from meetings.models import Meeting, MeetingSettings
 from meetings.services import cancel_meeting, join_meeting, schedule_meeting
 from tenancy.services.membership import set_member_role
+from tenancy.services.policies import set_policy
 from tests.factories import member
 from tests.fixtures.identity import next_request, signed_in
 from tests.fixtures.two_factor import enrol_totp
@@ -198,3 +199,13 @@ def test_a_page_whose_forms_carry_a_new_csrf_secret_is_not_kept(sara):
         response, sql = get(client, "/meetings/")
         assert '"meetings_meeting"' in sql
         assert settings.CSRF_COOKIE_NAME in response.cookies
+
+
+def test_a_policy_change_is_seen_on_the_next_page(contoso):
+    rob, (sara,), _subscription = contoso
+    client = signed_in(sara)
+    cap = get(client, "/meetings/")[0].context["cap"]
+    assert get(client, "/meetings/")[0].context is None  # served again
+    set_policy(tenant=rob.membership.tenant, actor=rob, max_cap=cap, values={"max_meeting_size": 5})
+    assert cap != 5
+    assert get(client, "/meetings/")[0].context["cap"] == 5
