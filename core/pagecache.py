@@ -6,8 +6,8 @@ What a page shows comes from four places, and each is in its key or its versions
   versions of every kept value it used (core.versioned), checked on every serve;
 - the signed-in identity (user, membership, tenant and policy): the versions it was read at,
   which tenancy.identity leaves on the request;
-- the request: address, host, language, the session's contents and the CSRF secret its forms
-  carry;
+- the request: address (a request with a query string is never served one), host, language,
+  the session's contents and the CSRF secret its forms carry;
 - the clock: a page is kept at most PAGE_SECONDS, so a time it shows ("starts in 5 minutes",
   a meeting that has just ended) is at most that late.
 
@@ -39,7 +39,7 @@ def _key(request: HttpRequest, identity_versions: dict[str, str]) -> str:
     session = request.session
     parts = [
         request.get_host(),
-        request.get_full_path(),
+        request.path,
         request.LANGUAGE_CODE,
         session.session_key or "",
         json.dumps(dict(session.items()), sort_keys=True, default=str),
@@ -56,6 +56,8 @@ def _servable(request: HttpRequest) -> bool:
         settings.PAGE_CACHE
         and request.method == "GET"
         and request.user.is_authenticated
+        # The pages are addressed without one: a query string would only make more copies.
+        and not request.META.get("QUERY_STRING")
         and not request.headers.get("HX-Request")
         and not len(get_messages(request))
     )

@@ -209,3 +209,10 @@ def test_a_policy_change_is_seen_on_the_next_page(contoso):
     set_policy(tenant=rob.membership.tenant, actor=rob, max_cap=cap, values={"max_meeting_size": 5})
     assert cap != 5
     assert get(client, "/meetings/")[0].context["cap"] == 5
+
+
+def test_a_query_string_gets_a_page_built_for_it(sara):
+    """No copy per query string: an address with one is built every time, never kept."""
+    client = signed_in(sara)
+    for _ in range(2):
+        assert '"meetings_meeting"' in get(client, "/meetings/?anything=1")[1]
