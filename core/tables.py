@@ -74,7 +74,8 @@ def _wrote(connection: BaseDatabaseWrapper, tables: set[str]) -> None:
         written |= tables
         return
     if not connection.in_atomic_block and not connection.get_autocommit():
-        # Transactions managed by hand (no on_commit): renewed now, and kept pages expire.
+        # A transaction managed by hand has no on_commit: renewed now, before its commit, so a
+        # page built in between is kept at most PAGE_SECONDS.
         renew(version_name(table) for table in tables)
         return
     written = set(tables)
