@@ -94,4 +94,5 @@ def test_every_table_of_ours_is_found_in_a_statement_naming_it():
 
     for model in apps.get_models(include_auto_created=True):
         table = model._meta.db_table
-        assert tables_in(f'UPDATE "{table}" SET x = 1') == {table.lower()}
+        statement = f'UPDATE "{table}" SET x = 1'  # noqa: S608 (never executed)
+        assert tables_in(statement) == {table.lower()}
