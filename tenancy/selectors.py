@@ -53,19 +53,29 @@ def covering_domain(domain: str) -> TenantDomain | None:
     domain is nobody's yet. One query.
 
     Finding it crosses tenants by nature; every address-to-tenant mapping goes through here."""
-    labels = domain.split(".")
-    candidates = [".".join(labels[index:]) for index in range(len(labels) - 1)]
     held = {
         row.domain: row
         for row in TenantDomain.objects.unscoped()
         .select_related("tenant")
-        .filter(domain__in=candidates)
+        .filter(domain__in=_domain_and_parents(domain))
     }
-    if domain in held:
-        return held[domain]
-    for parent in candidates[1:]:
-        if parent in held and held[parent].status in TenantDomain.COVERING_STATUSES:
-            return held[parent]
+    covering = _covering(domain, {name: row.status for name, row in held.items()})
+    return None if covering is None else held[covering]
+
+
+def _domain_and_parents(domain: str) -> list[str]:
+    labels = domain.split(".")
+    return [".".join(labels[index:]) for index in range(len(labels) - 1)]
+
+
+def _covering(domain: str, statuses: dict[str, str]) -> str | None:
+    """Which of the held domains (with their statuses) covers `domain`, as `covering_domain`
+    says."""
+    if domain in statuses:
+        return domain
+    for parent in _domain_and_parents(domain)[1:]:
+        if statuses.get(parent) in TenantDomain.COVERING_STATUSES:
+            return parent
     return None
 
 
@@ -79,11 +89,18 @@ def proves_domain(tenant: Tenant, domain: str) -> bool:
     """Whether addresses at `domain` (normalised) are the tenant's by proof: the domain, or the
     parent covering it (`covering_domain`), is one of its domains, verified or in grace. Where
     its identity provider may vouch for people and provision them."""
-    held = covering_domain(domain)
+    # Three columns, no tenant row: an identity provider asks this for each person it sends.
+    held = {
+        name: (tenant_id, status)
+        for name, tenant_id, status in TenantDomain.objects.unscoped()
+        .filter(domain__in=_domain_and_parents(domain))
+        .values_list("domain", "tenant_id", "status")
+    }
+    covering = _covering(domain, {name: status for name, (_id, status) in held.items()})
     return (
-        held is not None
-        and held.tenant_id == tenant.pk
-        and held.status in TenantDomain.TRUSTED_STATUSES
+        covering is not None
+        and held[covering][0] == tenant.pk
+        and held[covering][1] in TenantDomain.TRUSTED_STATUSES
     )
 
 
