@@ -89,11 +89,13 @@ def proves_domain(tenant: Tenant, domain: str) -> bool:
     """Whether addresses at `domain` (normalised) are the tenant's by proof: the domain, or the
     parent covering it (`covering_domain`), is one of its domains, verified or in grace. Where
     its identity provider may vouch for people and provision them."""
-    # Three columns, no tenant row: an identity provider asks this for each person it sends.
+    # Three columns, no tenant row, no ordering: an identity provider asks this for each person
+    # it sends.
     held = {
         name: (tenant_id, status)
         for name, tenant_id, status in TenantDomain.objects.unscoped()
         .filter(domain__in=_domain_and_parents(domain))
+        .order_by()
         .values_list("domain", "tenant_id", "status")
     }
     covering = _covering(domain, {name: status for name, (_id, status) in held.items()})

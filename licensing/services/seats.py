@@ -26,12 +26,12 @@ MAX_SEATS = 1_000_000
 
 
 def _live_subscription_locked(tenant: Tenant) -> Subscription | None:
-    # One statement: the tenant in scope's live subscription (there is at most one), locked.
-    return (
-        Subscription.objects.select_for_update()
-        .filter(status__in=Subscription.LIVE_STATUSES)
-        .first()
-    )
+    # One statement: the tenant in scope's live subscription (a constraint makes it at most
+    # one, so get() and no ORDER BY), locked.
+    try:
+        return Subscription.objects.select_for_update().get(status__in=Subscription.LIVE_STATUSES)
+    except Subscription.DoesNotExist:
+        return None
 
 
 def _locked_live_subscription(tenant: Tenant) -> Subscription:
