@@ -43,7 +43,10 @@ def membership_of(user: User | AnonymousUser) -> Membership | None:
 def account_at(email: str) -> User | None:
     """The account at `email`, whatever its case, found through the unique index on
     LOWER(email) (`email__iexact` is written UPPER(email) = UPPER(...), which no index serves)."""
-    return User.objects.alias(lower_email=Lower("email")).filter(lower_email=email.lower()).first()
+    try:  # get(): the index is unique, first() would add an ORDER BY
+        return User.objects.alias(lower_email=Lower("email")).get(lower_email=email.lower())
+    except User.DoesNotExist:
+        return None
 
 
 def covering_domain(domain: str) -> TenantDomain | None:
