@@ -9,9 +9,9 @@ from .services.seats import free_licence, licence_newcomers, licence_or_wait
 
 
 @receiver(member_joined)
-def give_a_free_licence(sender, tenant, user, actor, **kwargs):
+def give_a_free_licence(sender, tenant, user, actor, new_account=False, **kwargs):
     # No licence free: they are a member on the free plan, waiting for the next seat.
-    licence_or_wait(tenant=tenant, actor=actor, user=user)
+    licence_or_wait(tenant=tenant, actor=actor, user=user, new_account=new_account)
 
 
 @receiver(member_removed)

@@ -10,7 +10,8 @@ from .services.security import record_account_event
 
 # Sent inside the transaction that adds or removes a member of a managed tenant, so that higher
 # apps (licensing: give or free a licence) act in the same transaction without tenancy
-# importing them. Arguments: tenant, user, actor (None for a self-service sign-up).
+# importing them. Arguments: tenant, user, actor (None for a self-service sign-up); member_joined
+# also new_account, true when the account itself was made in that transaction (it holds nothing).
 member_joined = Signal()
 member_removed = Signal()
 

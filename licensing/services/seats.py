@@ -26,12 +26,12 @@ MAX_SEATS = 1_000_000
 
 
 def _live_subscription_locked(tenant: Tenant) -> Subscription | None:
-    # One statement: the tenant in scope's live subscription (there is at most one), locked.
-    return (
-        Subscription.objects.select_for_update()
-        .filter(status__in=Subscription.LIVE_STATUSES)
-        .first()
-    )
+    # One statement: the tenant in scope's live subscription (a constraint makes it at most
+    # one, so get() and no ORDER BY), locked.
+    try:
+        return Subscription.objects.select_for_update().get(status__in=Subscription.LIVE_STATUSES)
+    except Subscription.DoesNotExist:
+        return None
 
 
 def _locked_live_subscription(tenant: Tenant) -> Subscription:
@@ -158,14 +158,17 @@ def unassign_licence(*, tenant: Tenant, actor: User | None, user: User) -> None:
 @in_tenant_scope
 # No savepoint when nested (in every join): it raises nothing its callers would go on after.
 @transaction.atomic(savepoint=False)
-def licence_or_wait(*, tenant: Tenant, actor: User | None, user: User) -> bool:
+def licence_or_wait(
+    *, tenant: Tenant, actor: User | None, user: User, new_account: bool = False
+) -> bool:
     """A member joined (or was reactivated): a free licence is theirs, unless others were
     waiting for one before them; with none free, they wait (`LicenceWait`), in the audit log
-    too. Returns whether they hold a licence now. Without a live subscription nothing changes."""
+    too. Returns whether they hold a licence now. Without a live subscription nothing changes.
+    A `new_account`, made in this transaction, holds no licence: it is not looked for."""
     subscription = _live_subscription_locked(tenant)
     if subscription is None:
         return False
-    if subscription.licences.filter(user=user).exists():
+    if not new_account and Licence.objects.filter(subscription=subscription, user=user).exists():
         return True
     # Whoever waits was there first. (A wait left behind only sends this member through the
     # queue below, which passes over it.)

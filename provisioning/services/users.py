@@ -22,7 +22,7 @@ from tenancy.email_domains import normalise_domain
 from tenancy.exceptions import InvalidDomainError, TenancyError
 from tenancy.models import Membership, Tenant, User
 from tenancy.selectors import account_at, proven_domains_of, proves_domain
-from tenancy.services.audit import acting_as, record_audit
+from tenancy.services.audit import acting_as, audit_batch, record_audit
 from tenancy.services.membership import admit_member
 
 from ..exceptions import AddressTakenError, ProvisioningError
@@ -60,7 +60,7 @@ def provision_user(*, token: ProvisioningToken, profile: Profile) -> Provisioned
     tenant = token.tenant
     address = _address_at_verified_domain(tenant, profile.address)
     _check_lengths(profile)
-    with acting_as(token.name):
+    with acting_as(token.name), audit_batch():
         try:
             user = admit_member(tenant=tenant, actor=None, email=address, name=profile.name)
         except TenancyError as error:

@@ -71,11 +71,15 @@ def join_tenant_of_verified_email(*, user: User, email: str) -> Membership | Non
         return _add_member(tenant=tenant, user=user, actor=None)
 
 
-def _add_member(*, tenant: Tenant, user: User, actor: User | None) -> Membership:
+def _add_member(
+    *, tenant: Tenant, user: User, actor: User | None, new_account: bool = False
+) -> Membership:
     membership = Membership.objects.create(user=user, tenant=tenant, joined_at=timezone.now())
     forget_count(member_count_key(tenant.pk))
     if tenant.is_managed:
-        member_joined.send(sender=Membership, tenant=tenant, user=user, actor=actor)
+        member_joined.send(
+            sender=Membership, tenant=tenant, user=user, actor=actor, new_account=new_account
+        )
     return membership
 
 
@@ -245,7 +249,7 @@ def admit_member(*, tenant: Tenant, actor: User | None, email: str, name: str) -
     if user is None:  # a new account has no password (create_user without one) and no past
         user = User.objects.create_user(email=email, name=name)
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-        _add_member(tenant=tenant, user=user, actor=actor)
+        _add_member(tenant=tenant, user=user, actor=actor, new_account=True)
         return user
     if not EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists():
         # Account pre-hijacking: whoever made an unverified account here never proved the mailbox.

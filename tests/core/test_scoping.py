@@ -53,6 +53,10 @@ def test_a_query_without_a_tenant_in_scope_raises(model):
         list(model.objects.all())
     with pytest.raises(TenantScopeMissing):
         model.objects.filter(pk=1).exists()
+    with pytest.raises(TenantScopeMissing):  # writing a new row needs the scope as well
+        model.objects.create()
+    with pytest.raises(TenantScopeMissing):
+        model.objects.bulk_create([model()])
 
 
 @pytest.mark.django_db

@@ -10,8 +10,9 @@ from bench.seed import give_authenticator_app, seed_tenant
 from licensing.models import Licence
 from licensing.services.purchase import purchase_seats, start_purchase
 from meetings.models import MeetingSettings
-from tenancy.models import Membership, User
+from tenancy.models import AuditEvent, Membership, User
 from tests.fixtures.purchases import GOOD_CARD, verified_claim
+from tests.fixtures.scim import free_seats, new_user, scim_client
 
 
 def upgrade_counting_queries(localstripe, domain, members):
@@ -79,3 +80,36 @@ def test_each_admin_page_makes_at_most_12_queries_whatever_the_tenant_size(local
     assert max(counts.values()) <= 21, counts
     for name in admin_page_paths("large.example"):
         assert counts[name, 150] == counts[name, 1000], (name, counts)
+
+
+def test_provisioning_a_person_with_a_free_seat_takes_15_statements(contoso):
+    """The token, the domain, the account at the address, the account, its meeting settings,
+    address and membership, the live subscription locked, the queue looked at, the licence, the
+    seat count, the meeting cap, the provisioned user, their e-mail and one insert of both audit
+    events: an identity provider sends this for each of its thousands of people."""
+    rob, _people, _subscription = contoso
+    free_seats(rob, 2)
+    _token, scim = scim_client(rob)
+    # The first request also notes the token's last use (once a minute).
+    assert scim.post("/Users", new_user("ann@contoso.com")).status_code == 201
+
+    address = "bob@contoso.com"
+    with CaptureQueriesContext(connection) as queries:
+        response = scim.post(
+            "/Users",
+            new_user(
+                address,
+                externalId="ext-bob",
+                emails=[{"primary": True, "type": "work", "value": address}],
+                name={"givenName": "Bob", "familyName": "Stone"},
+            ),
+        )
+
+    assert response.status_code == 201
+    transaction = ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT")
+    statements = [q["sql"] for q in queries if not q["sql"].startswith(transaction)]
+    assert len(statements) == 15, "\n".join(statements)
+    assert Licence.objects.unscoped().filter(user__email=address).exists()
+    assert sorted(
+        AuditEvent.objects.unscoped().filter(target=address).values_list("action", "actor_label")
+    ) == [("licences.assigned", "Entra ID"), ("provisioning.user_provisioned", "Entra ID")]
