@@ -28,8 +28,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
-from core.tables import version_name, written_here
-from core.versioned import Reads, current_versions, reading
+from core.tables import fresh, version_name, written_here
+from core.versioned import Reads, reading
 
 # How late a time shown on a kept page may be; the versions, not this, keep its data fresh.
 PAGE_SECONDS = 10
@@ -63,13 +63,6 @@ def _servable(request: HttpRequest) -> bool:
     )
 
 
-def _fresh(versions: dict[str, str]) -> bool:
-    tables_written = written_here(connection)
-    if any(version_name(table) in versions for table in tables_written):
-        return False
-    return current_versions(versions) == versions
-
-
 def _keepable(
     request: HttpRequest, response: HttpResponse, reads: Reads, csrf_secret: str | None
 ) -> bool:
@@ -100,7 +93,7 @@ def kept_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             return view(request, *args, **kwargs)
         key = _key(request, identity_versions)
         kept = cache.get(key)
-        if kept is not None and _fresh(kept["versions"]):
+        if kept is not None and fresh(kept["versions"], connection):
             response = HttpResponse(kept["content"], status=kept["status"])
             for header, value in kept["headers"]:
                 response.headers[header] = value

@@ -10,17 +10,18 @@ the old version), and kept meanwhile as written by this connection, whose own la
 uncommitted rows (core.pagecache then neither serves nor keeps a page built from them). A rolled
 back transaction renews nothing: its rows never changed."""
 
+import functools
 import re
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from django.apps import apps
-from django.db import transaction
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
-from core.versioned import reading, renew
+from core.versioned import Reads, current_versions, keep, reading, renew
 
 WRITE = re.compile(r"\b(insert|update|delete|merge|truncate|alter|create|drop|copy)\b", re.I)
 
@@ -39,7 +40,7 @@ def version_name(table: str) -> str:
 WORD = re.compile(r"[a-z][a-z0-9_]*_[a-z0-9_]+", re.I)
 
 
-@cache
+@functools.cache
 def _table_names() -> frozenset[str]:
     models = apps.get_models(include_auto_created=True)
     return frozenset(model._meta.db_table.lower() for model in models)
@@ -112,3 +113,42 @@ def watch(connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
     """connection_created's receiver: each connection's statements pass through `_watch`."""
     if _watch not in connection.execute_wrappers:
         connection.execute_wrappers.append(_watch)
+
+
+def fresh(versions: dict[str, str], connection: BaseDatabaseWrapper) -> bool:
+    """Whether a value built at `versions` still holds: none of them moved on, and none of its
+    tables has uncommitted writes of this connection (whose reads see those rows)."""
+    if any(version_name(table) in versions for table in written_here(connection)):
+        return False
+    return current_versions(versions) == versions
+
+
+def kept_read[T](key: str, read: Callable[[], T], seconds: int) -> T:
+    """`read()`'s value, kept under the versions of the tables it read: read again once one of
+    them moved, so never stale; `seconds` bounds only what writes outside Django leave. None is
+    not kept: keys nobody holds (a guessed token's, say) would only fill the cache."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    outer = reading.get()
+    kept = cache.get(key)
+    value: T
+    versions: dict[str, str]
+    if kept is not None and fresh(kept[1], connection):
+        value, versions = kept
+    else:
+        reads = Reads()
+        token = reading.set(reads)
+        try:
+            value = read()
+        finally:
+            reading.reset(token)
+        versions = reads.versions
+        if (
+            value is not None
+            and not reads.wrote
+            and not any(version_name(table) in versions for table in written_here(connection))
+        ):
+            keep(key, value, versions, seconds)
+    if outer is not None:  # a page built with this value depends on its tables too
+        for name, version in versions.items():
+            outer.versions.setdefault(name, version)
+    return value

@@ -1,13 +1,17 @@
 import hmac
 import uuid
+from functools import partial
 
 from django.db.models import Q, QuerySet
 
 from core.scoping import in_tenant_scope
+from core.tables import kept_read
 from tenancy.models import Tenant
 
 from .models import ProvisionedUser, ProvisioningToken
 
+# How long a token read is kept when nobody writes tokens or tenants; the versions keep it fresh.
+KEEP_SECONDS = 60
 TOKEN_SEPARATOR = "."  # noqa: S105  # between the key and the secret, not a secret
 
 
@@ -18,15 +22,23 @@ def token_presented(presented: str) -> ProvisioningToken | None:
     key, separator, secret = presented.partition(TOKEN_SEPARATOR)
     if not separator or not key or not secret:
         return None
+    # Kept under the versions of the token and tenant tables, which every write renews once
+    # committed (core.tables): a revocation is seen by the very next request.
+    token = kept_read(f"scim-token:{key}", partial(_token_by_key, key), KEEP_SECONDS)
+    if token is None or not hmac.compare_digest(
+        token.secret_hash, ProvisioningToken.digest(secret)
+    ):
+        return None
+    return token
+
+
+def _token_by_key(key: str) -> ProvisioningToken | None:
     try:
         # get(), not first(): the key is unique, and the tokens' ordering would only cost an
         # ORDER BY on each of an identity provider's requests.
-        token = ProvisioningToken.objects.unscoped().select_related("tenant").get(key=key)
+        return ProvisioningToken.objects.unscoped().select_related("tenant").get(key=key)
     except ProvisioningToken.DoesNotExist:
         return None
-    if not hmac.compare_digest(token.secret_hash, ProvisioningToken.digest(secret)):
-        return None
-    return token
 
 
 @in_tenant_scope

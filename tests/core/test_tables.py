@@ -2,9 +2,11 @@
 names, whichever way it is made; a rolled-back one renews nothing."""
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
-from core.tables import WRITE, tables_in, version_name, written_here
+from core.tables import WRITE, kept_read, tables_in, version_name, written_here
 from core.versioned import current_versions
 from meetings.models import Meeting
 from tenancy.models import Tenant
@@ -96,3 +98,34 @@ def test_every_table_of_ours_is_found_in_a_statement_naming_it():
         table = model._meta.db_table
         statement = f'UPDATE "{table}" SET x = 1'  # noqa: S608 (never executed)
         assert tables_in(statement) == {table.lower()}
+
+
+def tenant_domains():
+    return sorted(Tenant.objects.values_list("domain", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_read_is_kept_until_its_table_is_written():
+    Tenant.objects.create(domain="example.org")
+    assert kept_read("domains", tenant_domains, 60) == ["example.org"]
+    with CaptureQueriesContext(connection) as queries:
+        assert kept_read("domains", tenant_domains, 60) == ["example.org"]
+    assert len(queries) == 0
+    Tenant.objects.create(domain="example.net")
+    assert kept_read("domains", tenant_domains, 60) == ["example.net", "example.org"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_read_is_not_served_over_this_connections_uncommitted_writes():
+    assert kept_read("domains", tenant_domains, 60) == []
+    with transaction.atomic():
+        Tenant.objects.create(domain="example.org")
+        assert kept_read("domains", tenant_domains, 60) == ["example.org"]
+        transaction.set_rollback(True)
+    assert kept_read("domains", tenant_domains, 60) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_found_is_not_kept():
+    assert kept_read("nobody", lambda: Tenant.objects.filter(domain="x.test").first(), 60) is None
+    assert cache.get("nobody") is None

@@ -2,7 +2,9 @@
 rate limit; the admin centre makes them (shown once) and revokes them."""
 
 import pytest
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from provisioning.models import ProvisionedUser, ProvisioningToken
 from tenancy.models import AuditEvent, User
@@ -151,3 +153,25 @@ def test_making_a_token_asks_to_prove_who_one_is_again(contoso):
     reauthenticate(admin)
     assert admin.post("/admin/provisioning/tokens/", {"name": "Okta"}).status_code == 302
     assert ProvisioningToken.objects.unscoped().get().name == "Okta"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_token_is_read_from_the_cache_and_its_revocation_seen_at_once(contoso, entra):
+    """The token is kept between requests under its table's version (core.tables): committed,
+    as in production, a revocation renews it and the very next request gets 401."""
+    rob, _people, _subscription = contoso
+    token, scim = entra
+    # The first use notes its time (a write, which renews the table); the next one keeps it.
+    assert scim.get("/Users").status_code == 200
+    assert scim.get("/Users").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert scim.get("/Users").status_code == 200
+    assert not any('"provisioning_provisioningtoken"' in query["sql"] for query in queries)
+
+    admin = Client()
+    recently_signed_in(admin, rob)
+    admin.post(f"/admin/provisioning/tokens/{token.pk}/revoke/")
+
+    status, _type, detail = error_of(scim.post("/Users", new_user("ann@contoso.com")))
+    assert (status, "revoked" in detail) == (401, True)
+    assert not User.objects.filter(email="ann@contoso.com").exists()
