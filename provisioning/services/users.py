@@ -3,13 +3,10 @@ a licence when one is free, updated, deactivated (licence freed, sessions ended,
 settings kept) and reactivated. Every change is audited with the token's name as its actor."""
 
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any
 
 from allauth.account.models import EmailAddress
-from django.conf import settings
-from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.models import Session
+from allauth.usersessions.models import UserSession
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -284,14 +281,9 @@ def _keep_emails(
 
 
 def _end_sessions(user: User) -> None:
-    # Django keeps the signed-in user's id inside each session's encoded data, with no column
-    # to filter on: read the live sessions. (Deactivation alone already refuses them at the
-    # next request; deleting them leaves nothing behind.)
-    ended = [
-        session.pk
-        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if session.get_decoded().get(SESSION_KEY) == str(user.pk)
-    ]
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    for key in ended:  # through the store: a session cached in front of the database goes too
-        store.delete(key)
+    # Each of the person's sessions has its row: every sign-in goes through allauth, which
+    # records it (allauth.usersessions), and tenancy's SessionActivityMiddleware records any
+    # session that makes a request. Ended through the store, which forgets a copy cached in
+    # front of the database too: the person's own sessions, not a scan of everyone's.
+    for session in UserSession.objects.filter(user=user):
+        session.end()

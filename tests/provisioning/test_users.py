@@ -7,6 +7,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from licensing.models import Licence
@@ -154,6 +155,7 @@ def test_deactivation_frees_the_licence_and_ends_sessions_and_reactivation_resto
     )
     browser = Client()
     browser.force_login(ann)
+    assert browser.get("/meetings/").status_code == 200  # a browser in use
 
     response = scim.patch(
         f"/Users/{resource['id']}", [{"op": "replace", "path": "active", "value": False}]
@@ -316,3 +318,28 @@ def test_a_person_an_admin_removed_is_deactivated_and_reactivated_as_a_member_ag
     assert Membership.objects.unscoped().get(user__email="ann@contoso.com").tenant.domain == (
         "contoso.com"
     )
+
+
+def test_deactivation_ends_a_session_signed_in_but_never_used_and_leaves_others(contoso, entra):
+    """Signed in through the sign-in form and not used since: still ended, so that a
+    reactivation does not bring it back; a colleague's session is untouched."""
+    rob, (sara,), _subscription = contoso
+    free_seats(rob, 1)
+    _token, scim = entra
+    resource = scim.post("/Users", new_user("ann@contoso.com")).json()
+    ann = user("ann@contoso.com")
+    ann.set_password(PASSWORD)
+    ann.save()
+    browser = Client()
+    signed_in = browser.post(reverse("account_login"), {"login": ann.email, "password": PASSWORD})
+    assert signed_in.status_code == 302
+    colleague = Client()
+    colleague.force_login(sara)
+    assert colleague.get("/meetings/").status_code == 200
+
+    path = f"/Users/{resource['id']}"
+    scim.patch(path, [{"op": "replace", "path": "active", "value": False}])
+    scim.patch(path, [{"op": "replace", "path": "active", "value": True}])
+
+    assert browser.get("/meetings/").status_code == 302  # signed out, even now reactivated
+    assert colleague.get("/meetings/").status_code == 200
