@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from allauth.account.models import EmailAddress
-from allauth.usersessions.models import UserSession
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -21,6 +20,7 @@ from tenancy.models import Membership, Tenant, User
 from tenancy.selectors import account_at, proven_domains_of, proves_domain
 from tenancy.services.audit import acting_as, audit_batch, record_audit
 from tenancy.services.membership import admit_member
+from tenancy.services.security import end_every_session
 
 from ..exceptions import AddressTakenError, ProvisioningError
 from ..models import ProvisionedEmail, ProvisionedUser, ProvisioningToken
@@ -174,7 +174,7 @@ def deactivate_user(*, token: ProvisioningToken, resource: ProvisionedUser) -> N
         free_licence(tenant=tenant, actor=None, user=user)
         user.is_active = False
         user.save(update_fields=["is_active"])
-        _end_sessions(user)
+        end_every_session(user=user)
         record_audit(
             tenant=tenant,
             actor=None,
@@ -278,12 +278,3 @@ def _keep_emails(
         )
         for email in emails
     )
-
-
-def _end_sessions(user: User) -> None:
-    # Each of the person's sessions has its row: every sign-in goes through allauth, which
-    # records it (allauth.usersessions), and tenancy's SessionActivityMiddleware records any
-    # session that makes a request. Ended through the store, which forgets a copy cached in
-    # front of the database too: the person's own sessions, not a scan of everyone's.
-    for session in UserSession.objects.filter(user=user):
-        session.end()
