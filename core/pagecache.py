@@ -28,7 +28,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
-from core.tables import fresh, version_name, written_here
+from core.tables import fresh, over_writes_here
 from core.versioned import Reads, reading
 
 # How late a time shown on a kept page may be; the versions, not this, keep its data fresh.
@@ -66,7 +66,6 @@ def _servable(request: HttpRequest) -> bool:
 def _keepable(
     request: HttpRequest, response: HttpResponse, reads: Reads, csrf_secret: str | None
 ) -> bool:
-    tables_written = written_here(connection)
     nonce = getattr(request, "_csp_nonce", None)
     return (
         response.status_code == 200
@@ -77,7 +76,7 @@ def _keepable(
         # Its forms' tokens are of the CSRF secret the browser sent, not of a new one that only
         # this response's cookie carries.
         and request.META.get("CSRF_COOKIE") == csrf_secret
-        and not any(version_name(table) in reads.versions for table in tables_written)
+        and not over_writes_here(reads.versions, connection)
     )
 
 
@@ -86,10 +85,12 @@ def kept_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not _servable(request):  # reads the signed-in user, so its identity is read by now
+            return view(request, *args, **kwargs)
         # The versions the signed-in identity was read at (tenancy.identity); none when it was
         # not read from the kept identity (IDENTITY_CACHE off): then no page is kept.
         identity_versions = getattr(request, "identity_versions", None)
-        if identity_versions is None or not _servable(request):
+        if identity_versions is None:
             return view(request, *args, **kwargs)
         key = _key(request, identity_versions)
         kept = cache.get(key)

@@ -115,12 +115,16 @@ def watch(connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
         connection.execute_wrappers.append(_watch)
 
 
+def over_writes_here(versions: dict[str, str], connection: BaseDatabaseWrapper) -> bool:
+    """Whether one of the tables of `versions` has uncommitted writes of this connection, whose
+    reads see those rows: a value built from them is neither kept nor served."""
+    return any(version_name(table) in versions for table in written_here(connection))
+
+
 def fresh(versions: dict[str, str], connection: BaseDatabaseWrapper) -> bool:
     """Whether a value built at `versions` still holds: none of them moved on, and none of its
-    tables has uncommitted writes of this connection (whose reads see those rows)."""
-    if any(version_name(table) in versions for table in written_here(connection)):
-        return False
-    return current_versions(versions) == versions
+    tables has uncommitted writes of this connection."""
+    return not over_writes_here(versions, connection) and current_versions(versions) == versions
 
 
 def kept_read[T](key: str, read: Callable[[], T], seconds: int) -> T:
@@ -142,13 +146,8 @@ def kept_read[T](key: str, read: Callable[[], T], seconds: int) -> T:
         finally:
             reading.reset(token)
         versions = reads.versions
-        if (
-            value is not None
-            and not reads.wrote
-            and not any(version_name(table) in versions for table in written_here(connection))
-        ):
+        if value is not None and not reads.wrote and not over_writes_here(versions, connection):
             keep(key, value, versions, seconds)
     if outer is not None:  # a page built with this value depends on its tables too
-        for name, version in versions.items():
-            outer.versions.setdefault(name, version)
+        outer.add_taken(versions)
     return value

@@ -46,6 +46,11 @@ class Reads:
         if new:
             self.versions |= current_versions(new)
 
+    def add_taken(self, versions: dict[str, str]) -> None:
+        """Versions already taken before their rows were read (a kept value built under them)."""
+        for name, token in versions.items():
+            self.versions.setdefault(name, token)
+
 
 # The computation reading now, if one is noting what it reads (core.tables notes its statements).
 reading: ContextVar[Reads | None] = ContextVar("reading", default=None)
@@ -61,8 +66,7 @@ def read_kept(key: str) -> Any | None:
     if any(found.get(_key(name)) != token for name, token in versions.items()):
         return None
     if (reads := reading.get()) is not None:
-        for name, token in versions.items():  # read before the rows the value was built from
-            reads.versions.setdefault(name, token)
+        reads.add_taken(versions)
     return value
 
 
