@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.server import ROOT, serve  # (sets the environment)
-from bench.throughput import LEVERS, WORKERS, as_browser, prepare, wrk
+from bench.throughput import LEVERS, WORKERS, as_browser, pages_of, prepare, wrk
 
 SECONDS = 10
 RATE = 200  # samples per second and process
@@ -115,11 +115,7 @@ def main(domain, levers):
         try:
             admin = as_browser(cookies[lever, "admin"])
             member = as_browser(cookies[lever, "member"])
-            pages = {
-                "dashboard (admin)": ("/admin/", admin),
-                "my meetings": ("/meetings/", admin),
-                "join page (member)": (f"/meetings/j/{join_token}/", member),
-            }
+            pages = pages_of(admin, member, join_token)
             result[lever] = {
                 page: record(f"{lever} {page}", server, path, cookie)
                 for page, (path, cookie) in pages.items()

@@ -173,15 +173,20 @@ def as_browser(cookie):
     return f"{cookie}; csrftoken={csrf.group(1)}"
 
 
+def pages_of(admin, member, join_token):
+    """The three pages, each with who opens it: {name: (path, cookie)}."""
+    return {
+        "dashboard (admin)": ("/admin/", admin),
+        "my meetings": ("/meetings/", admin),
+        "join page (member)": (f"/meetings/j/{join_token}/", member),
+    }
+
+
 def measure(lever, environment, cookies, join_token):
     server = serve(environment, ["--workers", str(WORKERS)])
     try:
         admin, member = as_browser(cookies[lever, "admin"]), as_browser(cookies[lever, "member"])
-        pages = {
-            "dashboard (admin)": ("/admin/", admin),
-            "my meetings": ("/meetings/", admin),
-            "join page (member)": (f"/meetings/j/{join_token}/", member),
-        }
+        pages = pages_of(admin, member, join_token)
         for path, cookie in [("/healthz", admin), *pages.values()]:
             request = urllib.request.Request(BASE + path, headers={"Cookie": cookie})
             with urllib.request.urlopen(request, timeout=10) as response:
