@@ -57,11 +57,10 @@ def provision_user(*, token: ProvisioningToken, profile: Profile) -> Provisioned
     tenant = token.tenant
     address = _address_at_verified_domain(tenant, profile.address)
     _check_lengths(profile)
-    with acting_as(token.name), audit_batch():
-        try:
-            user = admit_member(tenant=tenant, actor=None, email=address, name=profile.name)
-        except TenancyError as error:
-            raise AddressTakenError(error.message) from error
+    linked: list[ProvisionedUser] = []
+
+    def link(user: User) -> None:
+        # Written before the account joins, so the licence (and its lock) comes last.
         if user.name != profile.name:
             user.name = profile.name
             user.save(update_fields=["name"])
@@ -79,6 +78,16 @@ def provision_user(*, token: ProvisioningToken, profile: Profile) -> Provisioned
                 _("%(address)s is already provisioned.") % {"address": address}
             ) from error
         _keep_emails(resource, profile.emails, replacing=False)
+        linked.append(resource)
+
+    with acting_as(token.name), audit_batch():
+        try:
+            user = admit_member(
+                tenant=tenant, actor=None, email=address, name=profile.name, before_joining=link
+            )
+        except TenancyError as error:
+            raise AddressTakenError(error.message) from error
+        (resource,) = linked
         record_audit(
             tenant=tenant,
             actor=None,

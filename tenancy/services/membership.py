@@ -1,6 +1,8 @@
 """Who belongs to a tenant: joining on a verified address, invitations, join requests, roles,
 removals and the sign-up rule."""
 
+from collections.abc import Callable
+
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
@@ -232,11 +234,22 @@ def invite_member(*, tenant: Tenant, actor: User, email: str, name: str, base_ur
 @in_tenant_scope
 # No savepoint when nested: its one caller, provisioning, ends its transaction on a refusal.
 @transaction.atomic(savepoint=False)
-def admit_member(*, tenant: Tenant, actor: User | None, email: str, name: str) -> User:
+def admit_member(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    email: str,
+    name: str,
+    before_joining: Callable[[User], None] | None = None,
+) -> User:
     """Make the person at `email` a member on the tenant's word (its identity provider
     provisioning them): the account at that address, or a new one, gets the address verified and
     primary, and a licence when one is free (`member_joined`). A member of the tenant is returned
     as they are. The caller checks that the address is at one of the tenant's domains.
+
+    `before_joining(account)` writes the caller's own rows for the account before it joins: the
+    licence, looked for last, locks the tenant's subscription until the transaction ends, and
+    the less is written under that lock, the more people an identity provider admits at once.
 
     As for an invitation (`invite_member`), an account whose owner never proved the address
     keeps no password or name it came with: its owner sets a password through a reset link."""
@@ -245,10 +258,14 @@ def admit_member(*, tenant: Tenant, actor: User | None, email: str, name: str) -
     if user is not None and (existing := membership_of(user)) is not None:
         if existing.tenant_id != tenant.pk:
             raise TenancyError(_("%(email)s belongs to another organisation.") % {"email": email})
+        if before_joining is not None:
+            before_joining(user)
         return user
     if user is None:  # a new account has no password (create_user without one) and no past
         user = User.objects.create_user(email=email, name=name)
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        if before_joining is not None:
+            before_joining(user)
         _add_member(tenant=tenant, user=user, actor=actor, new_account=True)
         return user
     if not EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists():
@@ -261,6 +278,8 @@ def admit_member(*, tenant: Tenant, actor: User | None, email: str, name: str) -
     )
     JoinRequest.objects.filter(user=user).delete()
     Removal.objects.filter(user=user).delete()
+    if before_joining is not None:
+        before_joining(user)
     _add_member(tenant=tenant, user=user, actor=actor)
     return user
 

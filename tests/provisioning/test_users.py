@@ -6,7 +6,9 @@ from datetime import timedelta
 from allauth.account.models import EmailAddress
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -343,3 +345,27 @@ def test_deactivation_ends_a_session_signed_in_but_never_used_and_leaves_others(
 
     assert browser.get("/meetings/").status_code == 302  # signed out, even now reactivated
     assert colleague.get("/meetings/").status_code == 200
+
+
+def test_the_licence_is_looked_for_last_so_the_subscription_stays_locked_briefly(contoso, entra):
+    """The subscription's row lock, taken to count its seats, is held until the transaction
+    ends: everything an identity provider's request writes of its own comes before it, so
+    that concurrent creations wait on that lock as little as possible."""
+    rob, _people, _subscription = contoso
+    free_seats(rob, 1)
+    _token, scim = entra
+
+    with CaptureQueriesContext(connection) as captured:
+        assert scim.post("/Users", new_user("ann@contoso.com")).status_code == 201
+
+    statements = [query["sql"] for query in captured]
+    locked = next(
+        index
+        for index, sql in enumerate(statements)
+        if "FOR UPDATE" in sql and "licensing_subscription" in sql
+    )
+    under_lock = " ".join(statements[locked:])
+    assert "provisioning_" not in under_lock
+    assert 'INSERT INTO "account_emailaddress"' not in under_lock
+    assert licensed("ann@contoso.com")
+    assert ProvisionedUser.objects.unscoped().filter(user__email="ann@contoso.com").exists()
