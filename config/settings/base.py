@@ -116,6 +116,15 @@ DATABASES = {
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters sent apart from the SQL (psycopg quotes nothing in Python), and a statement a
+    # connection runs for the fifth time is prepared: PostgreSQL parses and plans it once.
+    # PgBouncer in transaction mode would need DB_PREPARE_THRESHOLD=none (no prepared statements).
+    _threshold = env("DB_PREPARE_THRESHOLD", "5")
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=env_bool("DB_SERVER_SIDE_BINDING", True),
+        prepare_threshold=None if _threshold == "none" else int(_threshold),
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "tenancy.User"
