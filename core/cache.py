@@ -7,8 +7,10 @@ starts afresh in a forked worker), so one client per pool serves every call and 
 
 Django's `incr` asks EXISTS, then INCRBY: two round trips for each counter a request bumps (the
 SCIM rate limit, on every one of an identity provider's calls), and a key expiring in between
-would come back without its expiry. One script does both at once, atomically."""
+would come back without its expiry. One script does both at once, atomically. And values kept
+without expiry (core.versioned's versions) are set with one MSET, not in a MULTI ... EXEC."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -32,6 +34,14 @@ class ReusedRedisCacheClient(RedisCacheClient):
         if client is None:
             client = self._clients[id(pool)] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
         return client
+
+    def set_many(self, data: Mapping[Any, Any], timeout: Any) -> None:
+        if timeout is not None:
+            super().set_many(data, timeout)
+            return
+        # Without an expiry, one MSET (atomic itself) instead of Django's MULTI, MSET, EXEC.
+        client = self.get_client(None, write=True)
+        client.mset({key: self._serializer.dumps(value) for key, value in data.items()})  # type: ignore[attr-defined]
 
     def incr(self, key: Any, delta: int) -> int:
         client = self.get_client(key, write=True)

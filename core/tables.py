@@ -17,11 +17,11 @@ from typing import Any
 
 from django.apps import apps
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
-from core.versioned import Reads, current_versions, keep, reading, renew
+from core.versioned import Reads, current_versions, keep, reading, renew, renew_at_commit
 
 WRITE = re.compile(r"\b(insert|update|delete|merge|truncate|alter|create|drop|copy)\b", re.I)
 
@@ -61,35 +61,30 @@ def written_here(connection: BaseDatabaseWrapper) -> set[str]:
     state: tuple[Callable[[], None], set[str]] | None = getattr(connection, WRITTEN, None)
     if state is None:
         return set()
-    renew_on_commit, tables = state
+    renewal, tables = state
     # Django forgets a callback when its transaction (or savepoint) rolls back, and runs it once
     # committed: either way these writes are no longer this connection's alone.
-    if any(entry[1] is renew_on_commit for entry in connection.run_on_commit):
+    if any(entry[1] is renewal for entry in connection.run_on_commit):
         return tables
     setattr(connection, WRITTEN, None)
     return set()
 
 
 def _wrote(connection: BaseDatabaseWrapper, tables: set[str]) -> None:
-    if connection.in_atomic_block and (written := written_here(connection)):
-        written |= tables
-        return
+    names = [version_name(table) for table in tables]
     if not connection.in_atomic_block and not connection.get_autocommit():
         # A transaction managed by hand has no on_commit: renewed now, before its commit, so a
         # page built in between is kept at most PAGE_SECONDS.
-        renew(version_name(table) for table in tables)
+        renew(names)
         return
-    written = set(tables)
-
-    def renew_on_commit() -> None:
-        setattr(connection, WRITTEN, None)
-        renew(version_name(table) for table in written)
-
+    # Once committed (at once when autocommitted), in one cache call with the transaction's
+    # other renewals; kept pages are at most PAGE_SECONDS late if the cache cannot be reached.
+    renewal = renew_at_commit(names, connection)
     if connection.in_atomic_block:
-        setattr(connection, WRITTEN, (renew_on_commit, written))
-    # At once when autocommitted. Robust: a cache that cannot be reached is logged, not raised
-    # into a write already committed; kept pages are then at most PAGE_SECONDS late.
-    transaction.on_commit(renew_on_commit, using=connection.alias, robust=True)
+        if (written := written_here(connection)) and getattr(connection, WRITTEN)[0] is renewal:
+            written |= tables
+        else:
+            setattr(connection, WRITTEN, (renewal, set(tables)))
 
 
 def _watch(

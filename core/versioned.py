@@ -8,12 +8,13 @@ two saw the old rows, and its value is refused by the second bump. A lost versio
 an eviction) gets a new token, which no kept value carries."""
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 
 def _key(name: str) -> str:
@@ -80,8 +81,37 @@ def renew(names: Iterable[str]) -> None:
     cache.set_many({_key(name): secrets.token_hex(8) for name in names}, None)
 
 
+# The connection's attribute holding its open transaction's names to renew, and their renewal.
+AT_COMMIT = "quorum_renew_at_commit"
+
+
+def renew_at_commit(
+    names: Iterable[str], connection: BaseDatabaseWrapper | None = None
+) -> Callable[[], None]:
+    """Renew `names` once the connection's transaction commits, with every other name that
+    transaction renews in the same cache call (at once when there is no transaction). Returns
+    the renewal, which the connection holds as an on-commit callback until the transaction ends.
+
+    Robust: a cache that cannot be reached is logged, not raised into a write already committed."""
+    connection = connection or connections[DEFAULT_DB_ALIAS]
+    state: tuple[Callable[[], None], set[str]] | None = getattr(connection, AT_COMMIT, None)
+    # Django forgets a callback when its transaction (or savepoint) rolls back: a new one then.
+    if state is not None and any(entry[1] is state[0] for entry in connection.run_on_commit):
+        state[1].update(names)
+        return state[0]
+    pending = set(names)
+
+    def renewal() -> None:
+        setattr(connection, AT_COMMIT, None)
+        renew(pending)
+
+    if connection.in_atomic_block:
+        setattr(connection, AT_COMMIT, (renewal, pending))
+    transaction.on_commit(renewal, using=connection.alias, robust=True)
+    return renewal
+
+
 def bump(name: str) -> None:
     """Now, and again once the change is committed (a reader in between saw the old rows)."""
-
     renew([name])
-    transaction.on_commit(lambda: renew([name]))
+    renew_at_commit([name])

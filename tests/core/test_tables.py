@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from core.tables import WRITE, kept_read, tables_in, version_name, written_here
-from core.versioned import current_versions
+from core.versioned import bump, current_versions, renew
 from meetings.models import Meeting
 from tenancy.models import Tenant
 
@@ -129,3 +129,45 @@ def test_a_kept_read_is_not_served_over_this_connections_uncommitted_writes():
 def test_nothing_found_is_not_kept():
     assert kept_read("nobody", lambda: Tenant.objects.filter(domain="x.test").first(), 60) is None
     assert cache.get("nobody") is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transactions_renewals_reach_the_cache_in_one_call(monkeypatch):
+    """Its tables and the versions it bumps (core.versioned.bump) are renewed together once it
+    commits: one cache call, not one per kind. (A spy counts the calls; each goes through.)"""
+    renewed: list[set[str]] = []
+
+    def spy(names):
+        names = set(names)
+        renewed.append(names)
+        renew(names)
+
+    monkeypatch.setattr("core.versioned.renew", spy)
+    before = version_of("tenancy_tenant"), current_versions(["identity:user:-1"])
+    with transaction.atomic():
+        bump("identity:user:-1")  # renewed now, and again at commit
+        tenant = Tenant.objects.create(domain="example.org")  # its identity too (a signal)
+        Meeting.objects.unscoped().filter(pk=-1).update(title="none")
+        now = len(renewed)
+        assert renewed == [{"identity:user:-1"}, {f"identity:tenant:{tenant.pk}"}]
+    assert renewed[now:] == [
+        {
+            "identity:user:-1",
+            f"identity:tenant:{tenant.pk}",
+            version_name("tenancy_tenant"),
+            version_name("meetings_meeting"),
+        }
+    ]
+    assert (version_of("tenancy_tenant"), current_versions(["identity:user:-1"])) != before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_renewal_rolled_back_with_its_savepoint_is_made_anew_for_later_writes():
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            Meeting.objects.unscoped().filter(pk=-1).update(title="none")
+            raise RuntimeError
+        before = version_of("tenancy_tenant")
+        Tenant.objects.create(domain="example.org")
+        assert written_here(connection) == {"tenancy_tenant"}
+    assert version_of("tenancy_tenant") != before
