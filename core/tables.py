@@ -81,7 +81,7 @@ def _wrote(connection: BaseDatabaseWrapper, tables: set[str]) -> None:
     # other renewals; kept pages are at most PAGE_SECONDS late if the cache cannot be reached.
     renewal = renew_at_commit(names, connection)
     if connection.in_atomic_block:
-        if (written := written_here(connection)) and getattr(connection, WRITTEN)[0] is renewal:
+        if written := written_here(connection):
             written |= tables
         else:
             setattr(connection, WRITTEN, (renewal, set(tables)))
