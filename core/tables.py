@@ -21,13 +21,17 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
-from core.versioned import Reads, current_versions, keep, reading, renew, renew_at_commit
+from core.versioned import (
+    Reads,
+    current_versions,
+    keep,
+    reading,
+    renew,
+    renew_at_commit,
+    renewing_at_commit,
+)
 
 WRITE = re.compile(r"\b(insert|update|delete|merge|truncate|alter|create|drop|copy)\b", re.I)
-
-
-# The connection's attribute holding its open transaction's written tables and their renewal.
-WRITTEN = "quorum_tables_written"
 
 
 def version_name(table: str) -> str:
@@ -57,17 +61,14 @@ def note_read(queryset: QuerySet[Any]) -> None:
 
 
 def written_here(connection: BaseDatabaseWrapper) -> set[str]:
-    """The tables this connection wrote in its open transaction, not yet committed."""
-    state: tuple[Callable[[], None], set[str]] | None = getattr(connection, WRITTEN, None)
-    if state is None:
-        return set()
-    renewal, tables = state
-    # Django forgets a callback when its transaction (or savepoint) rolls back, and runs it once
-    # committed: either way these writes are no longer this connection's alone.
-    if any(entry[1] is renewal for entry in connection.run_on_commit):
-        return tables
-    setattr(connection, WRITTEN, None)
-    return set()
+    """The tables this connection wrote in its open transaction, not yet committed: those whose
+    versions it renews once it commits."""
+    prefix = version_name("")
+    return {
+        name.removeprefix(prefix)
+        for name in renewing_at_commit(connection)
+        if name.startswith(prefix)
+    }
 
 
 def _wrote(connection: BaseDatabaseWrapper, tables: set[str]) -> None:
@@ -79,12 +80,7 @@ def _wrote(connection: BaseDatabaseWrapper, tables: set[str]) -> None:
         return
     # Once committed (at once when autocommitted), in one cache call with the transaction's
     # other renewals; kept pages are at most PAGE_SECONDS late if the cache cannot be reached.
-    renewal = renew_at_commit(names, connection)
-    if connection.in_atomic_block:
-        if written := written_here(connection):
-            written |= tables
-        else:
-            setattr(connection, WRITTEN, (renewal, set(tables)))
+    renew_at_commit(names, connection)
 
 
 def _watch(

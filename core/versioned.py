@@ -85,20 +85,29 @@ def renew(names: Iterable[str]) -> None:
 AT_COMMIT = "quorum_renew_at_commit"
 
 
-def renew_at_commit(
-    names: Iterable[str], connection: BaseDatabaseWrapper | None = None
-) -> Callable[[], None]:
+def renewing_at_commit(connection: BaseDatabaseWrapper) -> set[str]:
+    """The names the connection's open transaction renews once it commits (none outside one)."""
+    state: tuple[Callable[[], None], set[str]] | None = getattr(connection, AT_COMMIT, None)
+    if state is None:
+        return set()
+    renewal, pending = state
+    # Django forgets a callback when its transaction (or savepoint) rolls back, and runs it once
+    # committed: either way these names are no longer waiting for a commit.
+    if any(entry[1] is renewal for entry in connection.run_on_commit):
+        return pending
+    setattr(connection, AT_COMMIT, None)
+    return set()
+
+
+def renew_at_commit(names: Iterable[str], connection: BaseDatabaseWrapper | None = None) -> None:
     """Renew `names` once the connection's transaction commits, with every other name that
-    transaction renews in the same cache call (at once when there is no transaction). Returns
-    the renewal, which the connection holds as an on-commit callback until the transaction ends.
+    transaction renews in the same cache call (at once when there is no transaction).
 
     Robust: a cache that cannot be reached is logged, not raised into a write already committed."""
     connection = connection or connections[DEFAULT_DB_ALIAS]
-    state: tuple[Callable[[], None], set[str]] | None = getattr(connection, AT_COMMIT, None)
-    # Django forgets a callback when its transaction (or savepoint) rolls back: a new one then.
-    if state is not None and any(entry[1] is state[0] for entry in connection.run_on_commit):
-        state[1].update(names)
-        return state[0]
+    if pending := renewing_at_commit(connection):
+        pending.update(names)
+        return
     pending = set(names)
 
     def renewal() -> None:
@@ -108,7 +117,6 @@ def renew_at_commit(
     if connection.in_atomic_block:
         setattr(connection, AT_COMMIT, (renewal, pending))
     transaction.on_commit(renewal, using=connection.alias, robust=True)
-    return renewal
 
 
 def bump(name: str) -> None:
