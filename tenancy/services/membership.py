@@ -261,26 +261,25 @@ def admit_member(
         if before_joining is not None:
             before_joining(user)
         return user
+    new_account = user is None
     if user is None:  # a new account has no password (create_user without one) and no past
         user = User.objects.create_user(email=email, name=name)
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-        if before_joining is not None:
-            before_joining(user)
-        _add_member(tenant=tenant, user=user, actor=actor, new_account=True)
-        return user
-    if not EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists():
-        # Account pre-hijacking: whoever made an unverified account here never proved the mailbox.
-        user.name = name
-        user.set_unusable_password()
-        user.save(update_fields=["name", "password"])
-    EmailAddress.objects.update_or_create(
-        user=user, email=email, defaults={"verified": True, "primary": True}
-    )
-    JoinRequest.objects.filter(user=user).delete()
-    Removal.objects.filter(user=user).delete()
+    else:
+        if not EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists():
+            # Account pre-hijacking: whoever made an unverified account here never proved the
+            # mailbox.
+            user.name = name
+            user.set_unusable_password()
+            user.save(update_fields=["name", "password"])
+        EmailAddress.objects.update_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
+        JoinRequest.objects.filter(user=user).delete()
+        Removal.objects.filter(user=user).delete()
     if before_joining is not None:
         before_joining(user)
-    _add_member(tenant=tenant, user=user, actor=actor)
+    _add_member(tenant=tenant, user=user, actor=actor, new_account=new_account)
     return user
 
 
