@@ -208,20 +208,9 @@ def invite_member(*, tenant: Tenant, actor: User, email: str, name: str, base_ur
     )
     if user is None:
         user = User.objects.create_user(email=email, name=name)
-    if not proven:
-        # Whoever made an unverified account at this address never proved the mailbox: their
-        # password and name must not come with the admin's vouching (account pre-hijacking).
-        # The invitee sets a password through the invitation link, which proves the mailbox;
-        # the new password hash also ends every session the old one had.
-        user.name = name
-        user.set_unusable_password()
-        user.save(update_fields=["name", "password"])
-    # The admin vouches for the address: the invitation link proves the person reads it.
-    EmailAddress.objects.update_or_create(
-        user=user, email=email, defaults={"verified": True, "primary": True}
-    )
-    JoinRequest.objects.filter(user=user).delete()
-    Removal.objects.filter(user=user).delete()
+    # The admin vouches for the address: the invitation link proves the person reads it, and
+    # sets the password (whose new hash also ends every session an old one had).
+    _vouch_for(user, email=email, name=name, proven=proven)
     _add_member(tenant=tenant, user=user, actor=actor)
     record_audit(tenant=tenant, actor=actor, action="member.invited", target=email)
     invited = user
@@ -266,21 +255,28 @@ def admit_member(
         user = User.objects.create_user(email=email, name=name)
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     else:
-        if not EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists():
-            # Account pre-hijacking: whoever made an unverified account here never proved the
-            # mailbox.
-            user.name = name
-            user.set_unusable_password()
-            user.save(update_fields=["name", "password"])
-        EmailAddress.objects.update_or_create(
-            user=user, email=email, defaults={"verified": True, "primary": True}
-        )
-        JoinRequest.objects.filter(user=user).delete()
-        Removal.objects.filter(user=user).delete()
+        proven = EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+        _vouch_for(user, email=email, name=name, proven=proven)
     if before_joining is not None:
         before_joining(user)
     _add_member(tenant=tenant, user=user, actor=actor, new_account=new_account)
     return user
+
+
+def _vouch_for(user: User, *, email: str, name: str, proven: bool) -> None:
+    """The tenant vouches for `email` as the account's verified, primary address, and nothing
+    keeps the account out any more (a join request, a removal). Unless its owner had `proven`
+    the address, the account keeps no password or name it came with: whoever made it never
+    proved the mailbox (account pre-hijacking); its owner sets a password through a reset link."""
+    if not proven:
+        user.name = name
+        user.set_unusable_password()
+        user.save(update_fields=["name", "password"])
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    JoinRequest.objects.filter(user=user).delete()
+    Removal.objects.filter(user=user).delete()
 
 
 def _send_invitation(*, tenant: Tenant, actor: User, user: User, base_url: str) -> None:
