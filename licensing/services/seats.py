@@ -1,9 +1,11 @@
 """The admin centre's writes: seats, licences, plan and cancellation of a managed tenant; and
 the members waiting for a licence, who get the seats freed or added, the longest waiting first.
 
-Every change to a tenant's licences, and to who waits for one, first locks the tenant's live
+Every change to a tenant's licences, and to who waits for one, locks the tenant's live
 subscription row: "assigned <= quantity" then holds and a free seat goes to one member however
-many admins, identity providers and sign-ups act at once. The row keeps the number assigned."""
+many admins, identity providers and sign-ups act at once. The row keeps the number assigned.
+Most changes lock it first; a new account's licence on a free seat is counted (and the row
+locked) last, by one UPDATE that takes the seat only while one is free and nobody waits."""
 
 from datetime import datetime
 from typing import Any
@@ -16,7 +18,7 @@ from django.utils.translation import gettext as _
 from core.scoping import in_tenant_scope
 from licensing import gateway
 from licensing.exceptions import LicensingError
-from licensing.models import Licence, LicenceWait, Subscription
+from licensing.models import LIVE_STATUSES, Licence, LicenceWait, Subscription
 from licensing.plans import ENTRY_PLANS, plan_by_key
 from meetings.services import set_licensed_cap, set_licensed_caps
 from tenancy.models import Membership, Tenant, User
@@ -25,17 +27,27 @@ from tenancy.services.audit import record_audit
 MAX_SEATS = 1_000_000
 
 
-def _live_subscription_locked(tenant: Tenant) -> Subscription | None:
+# SQL, not the ORM: one statement on every provisioned person's path, whose compiled conditions
+# (a column against a column, a subquery) cost the ORM more than the statement saves.
+_COUNT_A_FREE_SEAT = (
+    "UPDATE licensing_subscription SET assigned = assigned + 1"
+    " WHERE id = %s AND status = ANY(%s) AND assigned < quantity"
+    " AND NOT EXISTS (SELECT 1 FROM licensing_licencewait WHERE tenant_id = %s)"
+)
+
+
+def _live_subscription(tenant: Tenant, *, locked: bool = True) -> Subscription | None:
     # One statement: the tenant in scope's live subscription (a constraint makes it at most
-    # one, so get() and no ORDER BY), locked.
+    # one, so get() and no ORDER BY), locked unless told otherwise.
+    subscriptions = Subscription.objects.select_for_update() if locked else Subscription.objects
     try:
-        return Subscription.objects.select_for_update().get(status__in=Subscription.LIVE_STATUSES)
+        return subscriptions.get(status__in=Subscription.LIVE_STATUSES)
     except Subscription.DoesNotExist:
         return None
 
 
 def _locked_live_subscription(tenant: Tenant) -> Subscription:
-    subscription = _live_subscription_locked(tenant)
+    subscription = _live_subscription(tenant)
     if subscription is None:
         raise LicensingError(_("Your organisation has no active subscription."))
     return subscription
@@ -165,7 +177,14 @@ def licence_or_wait(
     waiting for one before them; with none free, they wait (`LicenceWait`), in the audit log
     too. Returns whether they hold a licence now. Without a live subscription nothing changes.
     A `new_account`, made in this transaction, holds no licence: it is not looked for."""
-    subscription = _live_subscription_locked(tenant)
+    if new_account:
+        # Not locked: a look at whether a seat seems free, which the count's UPDATE checks.
+        subscription = _live_subscription(tenant, locked=False)
+        if subscription is None:
+            return False
+        if _licence_on_a_free_seat(subscription, tenant=tenant, actor=actor, user=user):
+            return True
+    subscription = _live_subscription(tenant)
     if subscription is None:
         return False
     if not new_account and Licence.objects.filter(subscription=subscription, user=user).exists():
@@ -192,7 +211,7 @@ def licence_or_wait(
 def free_licence(*, tenant: Tenant, actor: User | None, user: User) -> None:
     """A member leaves or is deactivated: they stop waiting for a licence, and the licence they
     held, if any, goes to the member waiting longest."""
-    subscription = _live_subscription_locked(tenant)
+    subscription = _live_subscription(tenant)
     LicenceWait.objects.filter(user=user).delete()
     if subscription is None:
         return
@@ -208,7 +227,7 @@ def give_free_seats_to_waiting_members(*, tenant: Tenant, actor: User | None) ->
     """Each free seat of the live subscription goes to a member waiting for a licence, the
     longest waiting first, in the transaction of the change that freed or added it (Stripe's
     news of more seats included). Returns the members who got one."""
-    subscription = _live_subscription_locked(tenant)
+    subscription = _live_subscription(tenant)
     if subscription is None:
         return []
     return _give_free_seats(subscription, tenant=tenant, actor=actor)
@@ -251,6 +270,19 @@ def _grant(
     licence = Licence.objects.create(tenant=tenant, subscription=subscription, user=user)
     subscription.assigned += 1
     subscription.save(update_fields=["assigned"])
+    _licensed(subscription, tenant=tenant, actor=actor, user=user, waited_since=waited_since)
+    return licence
+
+
+def _licensed(
+    subscription: Subscription,
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    user: User,
+    waited_since: datetime | None = None,
+) -> None:
+    """What follows a licence given: the cap of the member's meetings, and the audit log."""
     set_licensed_cap(user=user, cap=subscription.plan_details.meeting_cap)
     after: dict[str, object] = {"licence": True}
     if waited_since is not None:
@@ -263,7 +295,29 @@ def _grant(
         before={"licence": False},
         after=after,
     )
-    return licence
+
+
+def _licence_on_a_free_seat(
+    subscription: Subscription, *, tenant: Tenant, actor: User | None, user: User
+) -> bool:
+    """A new account's licence while a seat seems free. The seat is counted last, by one UPDATE
+    that takes it only if one is still free and nobody waits (it waits for a concurrent change
+    to the row, then checks the row as that change left it): the subscription's row is locked
+    from then on, for the rest of the transaction only. False, with nothing left written, when
+    no seat was free after all or others wait; the caller then queues under the lock.
+
+    Only a new account: made in this transaction, nobody else can give it a licence meanwhile."""
+    if subscription.assigned >= subscription.quantity:
+        return False
+    licence = Licence.objects.create(tenant=tenant, subscription=subscription, user=user)
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNT_A_FREE_SEAT, [subscription.pk, list(LIVE_STATUSES), tenant.pk])
+        counted = cursor.rowcount
+    if not counted:
+        licence.delete()
+        return False
+    _licensed(subscription, tenant=tenant, actor=actor, user=user)
+    return True
 
 
 @in_tenant_scope
@@ -273,7 +327,7 @@ def licence_newcomers(*, tenant: Tenant, user_ids: QuerySet[Any, Any]) -> int:
     licence join the back of the queue for one, longest-standing members first, behind those
     already waiting; then the free seats go to the queue's head. Both in one statement each,
     whatever their number. Returns how many licences were given."""
-    subscription = _live_subscription_locked(tenant)
+    subscription = _live_subscription(tenant)
     if subscription is None:
         return 0
     newcomers, params = (

@@ -19,6 +19,7 @@ from tenancy.models import Membership
 from tests.factories import member
 from tests.fixtures.concurrency import run_at_once
 from tests.fixtures.purchases import buy, verified_claim
+from tests.fixtures.scim import free_seats
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -182,6 +183,55 @@ def test_seats_freed_and_added_at_once_go_once_each_to_the_longest_waiting(
         given=len(first_ten & licensed),
         quantity=subscription.quantity,
         assigned=held.count(),
+        seconds=round(elapsed, 2),
+    )
+
+
+def test_new_accounts_provisioned_at_once_take_the_free_seats_and_the_rest_wait(
+    localstripe, record_figure
+):
+    """A new account's seat is counted last, by an UPDATE that takes it only while one is free
+    and nobody waits, with no lock taken before: 12 people provisioned at once for 5 free seats.
+    Exactly 5 get a licence, the 7 others wait in the queue, and the count matches the licences."""
+    from provisioning.services.tokens import create_token
+    from provisioning.services.users import Profile, provision_user
+
+    rob = member("rob@contoso.com")
+    verified_claim(rob)
+    buy(localstripe, rob)
+    free_seats(rob, 5)
+    tenant = Subscription.objects.unscoped().get().tenant  # managed now
+    token, _secret = create_token(tenant=tenant, actor=rob, name="Entra ID")
+    calls = [
+        (provision_user, {"token": token, "profile": Profile(f"p{i:02d}@contoso.com", f"P {i}")})
+        for i in range(12)
+    ]
+    started = time.monotonic()
+    results = run_at_once(calls)
+    elapsed = time.monotonic() - started
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    subscription = Subscription.objects.unscoped().get()
+    provisioned = {f"p{i:02d}@contoso.com" for i in range(12)}
+    licensed = set(
+        Licence.objects.unscoped()
+        .filter(user__email__in=provisioned)
+        .values_list("user__email", flat=True)
+    )
+    waiting = set(
+        LicenceWait.objects.unscoped()
+        .filter(user__email__in=provisioned)
+        .values_list("user__email", flat=True)
+    )
+    assert len(licensed) == 5
+    assert waiting == provisioned - licensed
+    held = Licence.objects.unscoped().filter(subscription=subscription).count()
+    assert subscription.assigned == held == subscription.quantity
+    record_figure(
+        provisioned=12,
+        free_seats=5,
+        licensed=len(licensed),
+        waiting=len(waiting),
         seconds=round(elapsed, 2),
     )
 
