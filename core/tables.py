@@ -50,8 +50,25 @@ def _table_names() -> frozenset[str]:
     return frozenset(model._meta.db_table.lower() for model in models)
 
 
-def tables_in(sql: str) -> set[str]:
-    return {word.lower() for word in WORD.findall(sql)} & _table_names()
+def tables_in(sql: str) -> frozenset[str]:
+    return frozenset(word.lower() for word in WORD.findall(sql)) & _table_names()
+
+
+# Django sends the same statements again and again, their values bound apart: each is read once.
+# Longer ones (a bulk insert's, of one length per number of rows) are read each time, not kept.
+KEPT_STATEMENT_LENGTH = 4096
+
+
+@functools.lru_cache(maxsize=1024)
+def _kept_reading(sql: str) -> tuple[bool, frozenset[str]]:
+    return WRITE.search(sql) is not None, tables_in(sql)
+
+
+def _reading(sql: str) -> tuple[bool, frozenset[str]]:
+    """Whether the statement writes, and the tables of ours it names."""
+    if len(sql) > KEPT_STATEMENT_LENGTH:
+        return WRITE.search(sql) is not None, tables_in(sql)
+    return _kept_reading(sql)
 
 
 def note_read(queryset: QuerySet[Any]) -> None:
@@ -71,7 +88,7 @@ def written_here(connection: BaseDatabaseWrapper) -> set[str]:
     }
 
 
-def _wrote(connection: BaseDatabaseWrapper, tables: set[str]) -> None:
+def _wrote(connection: BaseDatabaseWrapper, tables: frozenset[str]) -> None:
     names = [version_name(table) for table in tables]
     if not connection.in_atomic_block and not connection.get_autocommit():
         # A transaction managed by hand has no on_commit: renewed now, before its commit, so a
@@ -87,15 +104,15 @@ def _watch(
     execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
 ) -> Any:
     connection = context["connection"]
-    writes = WRITE.search(sql) is not None
+    writes, tables = _reading(sql)
     reads = reading.get()
     if reads is not None:
         if writes:
             reads.wrote = True
         else:
-            reads.add(version_name(table) for table in tables_in(sql))
+            reads.add(version_name(table) for table in tables)
     result = execute(sql, params, many, context)
-    if writes and (tables := tables_in(sql)):
+    if writes and tables:
         _wrote(connection, tables)
     return result
 

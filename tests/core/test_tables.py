@@ -100,6 +100,22 @@ def test_every_table_of_ours_is_found_in_a_statement_naming_it():
         assert tables_in(statement) == {table.lower()}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_long_statement_renews_its_tables_and_is_not_kept():
+    """Statements are read once and kept, but for long ones (one per length of a list of ids):
+    an UPDATE of 2,000 ids renews the table's version, and leaves nothing kept."""
+    from core.tables import KEPT_STATEMENT_LENGTH, _kept_reading
+
+    ids = list(range(-2000, 0))  # no such tenants: the statement is what counts
+    assert len(", ".join(["%s"] * len(ids))) > KEPT_STATEMENT_LENGTH
+    Tenant.objects.filter(pk__in=ids).update(two_factor_required=True)
+    before = version_of("tenancy_tenant")
+    kept = _kept_reading.cache_info().currsize
+    Tenant.objects.filter(pk__in=[*ids, -2001]).update(two_factor_required=True)
+    assert version_of("tenancy_tenant") != before
+    assert _kept_reading.cache_info().currsize == kept
+
+
 def tenant_domains():
     return sorted(Tenant.objects.values_list("domain", flat=True))
 
