@@ -31,6 +31,10 @@ class ProvisioningToken(models.Model):
 
     objects = TenantScopedManager()
 
+    # The tenant's trusted domains (verified or in grace) when the token was read with them
+    # (selectors.token_presented): an address at one of them is the tenant's without a query.
+    trusted_domains: frozenset[str] = frozenset()
+
     class Meta:
         ordering = ["-created_at", "-id"]
 

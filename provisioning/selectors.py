@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from core.scoping import in_tenant_scope
 from core.tables import kept_read
-from tenancy.models import Tenant
+from tenancy.models import Tenant, TenantDomain
 
 from .models import ProvisionedUser, ProvisioningToken
 
@@ -22,8 +22,8 @@ def token_presented(presented: str) -> ProvisioningToken | None:
     key, separator, secret = presented.partition(TOKEN_SEPARATOR)
     if not separator or not key or not secret:
         return None
-    # Kept under the versions of the token and tenant tables, which every write renews once
-    # committed (core.tables): a revocation is seen by the very next request.
+    # Kept under the versions of the token, tenant and tenant domain tables, which every write
+    # renews once committed (core.tables): a revocation is seen by the very next request.
     token = kept_read(f"scim-token:{key}", partial(_token_by_key, key), KEEP_SECONDS)
     if token is None or not hmac.compare_digest(
         token.secret_hash, ProvisioningToken.digest(secret)
@@ -36,9 +36,18 @@ def _token_by_key(key: str) -> ProvisioningToken | None:
     try:
         # get(), not first(): the key is unique, and the tokens' ordering would only cost an
         # ORDER BY on each of an identity provider's requests.
-        return ProvisioningToken.objects.unscoped().select_related("tenant").get(key=key)
+        token = ProvisioningToken.objects.unscoped().select_related("tenant").get(key=key)
     except ProvisioningToken.DoesNotExist:
         return None
+    # Kept with the token, under their table's version too: each person an identity provider
+    # sends is at one of them, checked then without a query.
+    token.trusted_domains = frozenset(
+        TenantDomain.objects.unscoped()
+        .filter(tenant_id=token.tenant_id, status__in=TenantDomain.TRUSTED_STATUSES)
+        .order_by()
+        .values_list("domain", flat=True)
+    )
+    return token
 
 
 @in_tenant_scope

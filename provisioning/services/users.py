@@ -16,7 +16,7 @@ from core.scoping import in_scope_of
 from licensing.services.seats import free_licence, licence_or_wait
 from tenancy.email_domains import normalise_domain
 from tenancy.exceptions import InvalidDomainError, TenancyError
-from tenancy.models import Membership, Tenant, User
+from tenancy.models import Membership, User
 from tenancy.selectors import account_at, proven_domains_of, proves_domain
 from tenancy.services.audit import acting_as, audit_batch, record_audit
 from tenancy.services.membership import admit_member
@@ -55,7 +55,7 @@ def provision_user(*, token: ProvisioningToken, profile: Profile) -> Provisioned
     free (else they wait for one): a new account, or the existing account at the address,
     linked and never duplicated."""
     tenant = token.tenant
-    address = _address_at_verified_domain(tenant, profile.address)
+    address = _address_at_verified_domain(token, profile.address)
     _check_lengths(profile)
     linked: list[ProvisionedUser] = []
 
@@ -117,7 +117,7 @@ def update_provisioned_user(
     user = resource.user
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
-    address = _address_at_verified_domain(tenant, profile.address)
+    address = _address_at_verified_domain(token, profile.address)
     _check_lengths(profile)
     with acting_as(token.name):
         if address != user.email:
@@ -234,14 +234,17 @@ def deprovision_user(*, token: ProvisioningToken, resource: ProvisionedUser) -> 
         )
 
 
-def _address_at_verified_domain(tenant: Tenant, address: str) -> str:
+def _address_at_verified_domain(token: ProvisioningToken, address: str) -> str:
+    tenant = token.tenant
     address = address.strip().lower()
     try:
         validate_email(address)
         domain = normalise_domain(address.rpartition("@")[2])
     except (ValidationError, InvalidDomainError):
         domain = None
-    if domain is None or not proves_domain(tenant, domain):
+    # One of the tenant's own trusted domains is covered by nobody else's (the domain itself
+    # is what covers an address at it); a subdomain's is asked.
+    if domain is None or not (domain in token.trusted_domains or proves_domain(tenant, domain)):
         raise ProvisioningError(
             _(
                 "userName must be an e-mail address at a verified domain of your organisation "

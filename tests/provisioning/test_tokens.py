@@ -7,7 +7,7 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from provisioning.models import ProvisionedUser, ProvisioningToken
-from tenancy.models import AuditEvent, User
+from tenancy.models import AuditEvent, TenantDomain, User
 from tests.fixtures.scim import ScimClient, error_of, new_user, scim_client
 from tests.fixtures.two_factor import reauthenticate, recently_signed_in
 
@@ -175,3 +175,23 @@ def test_a_kept_token_is_read_from_the_cache_and_its_revocation_seen_at_once(con
     status, _type, detail = error_of(scim.post("/Users", new_user("ann@contoso.com")))
     assert (status, "revoked" in detail) == (401, True)
     assert not User.objects.filter(email="ann@contoso.com").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_token_carries_its_tenants_domains_and_a_suspension_is_seen_at_once(contoso, entra):
+    """The token is kept with its tenant's trusted domains: a person at one of them is
+    provisioned without reading the tenant domains. Committed, as in production, a domain
+    suspended meanwhile renews their version, and the very next request is refused."""
+    _token, scim = entra
+    assert scim.get("/Users").status_code == 200  # the first use notes its time: a write
+    assert scim.get("/Users").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert scim.post("/Users", new_user("ann@contoso.com")).status_code == 201
+    assert not any('"tenancy_tenantdomain"' in query["sql"] for query in queries)
+
+    TenantDomain.objects.unscoped().filter(domain="contoso.com").update(
+        status=TenantDomain.Status.SUSPENDED
+    )
+    status, scim_type, _detail = error_of(scim.post("/Users", new_user("bob@contoso.com")))
+    assert (status, scim_type) == (400, "invalidValue")
+    assert not User.objects.filter(email="bob@contoso.com").exists()
