@@ -4,8 +4,8 @@ the members waiting for a licence, who get the seats freed or added, the longest
 Every change to a tenant's licences, and to who waits for one, locks the tenant's live
 subscription row: "assigned <= quantity" then holds and a free seat goes to one member however
 many admins, identity providers and sign-ups act at once. The row keeps the number assigned.
-Most changes lock it first; a new account's licence on a free seat is counted (and the row
-locked) last, by one UPDATE that takes the seat only while one is free and nobody waits."""
+Most changes lock it first (SELECT ... FOR UPDATE); a new account's free seat is taken by one
+UPDATE that counts it only while one is free and nobody waits."""
 
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,7 @@ from core.scoping import in_tenant_scope
 from licensing import gateway
 from licensing.exceptions import LicensingError
 from licensing.models import LIVE_STATUSES, Licence, LicenceWait, Subscription
-from licensing.plans import ENTRY_PLANS, plan_by_key
+from licensing.plans import ENTRY_PLANS, Plan, plan_by_key
 from meetings.services import set_licensed_cap, set_licensed_caps
 from tenancy.models import Membership, Tenant, User
 from tenancy.services.audit import record_audit
@@ -27,21 +27,21 @@ from tenancy.services.audit import record_audit
 MAX_SEATS = 1_000_000
 
 
-# SQL, not the ORM: one statement on every provisioned person's path, whose compiled conditions
-# (a column against a column, a subquery) cost the ORM more than the statement saves.
-_COUNT_A_FREE_SEAT = (
+# SQL, not the ORM: on every provisioned person's path, a column against a column, a subquery
+# and RETURNING, which the ORM's update() cannot give back.
+_TAKE_A_FREE_SEAT = (
     "UPDATE licensing_subscription SET assigned = assigned + 1"
-    " WHERE id = %s AND status = ANY(%s) AND assigned < quantity"
+    " WHERE tenant_id = %s AND status = ANY(%s) AND assigned < quantity"
     " AND NOT EXISTS (SELECT 1 FROM licensing_licencewait WHERE tenant_id = %s)"
+    " RETURNING id, plan"
 )
 
 
-def _live_subscription(tenant: Tenant, *, locked: bool = True) -> Subscription | None:
+def _live_subscription(tenant: Tenant) -> Subscription | None:
     # One statement: the tenant in scope's live subscription (a constraint makes it at most
-    # one, so get() and no ORDER BY), locked unless told otherwise.
-    subscriptions = Subscription.objects.select_for_update() if locked else Subscription.objects
+    # one, so get() and no ORDER BY), locked.
     try:
-        return subscriptions.get(status__in=Subscription.LIVE_STATUSES)
+        return Subscription.objects.select_for_update().get(status__in=Subscription.LIVE_STATUSES)
     except Subscription.DoesNotExist:
         return None
 
@@ -177,13 +177,8 @@ def licence_or_wait(
     waiting for one before them; with none free, they wait (`LicenceWait`), in the audit log
     too. Returns whether they hold a licence now. Without a live subscription nothing changes.
     A `new_account`, made in this transaction, holds no licence: it is not looked for."""
-    if new_account:
-        # Not locked: a look at whether a seat seems free, which the count's UPDATE checks.
-        subscription = _live_subscription(tenant, locked=False)
-        if subscription is None:
-            return False
-        if _licence_on_a_free_seat(subscription, tenant=tenant, actor=actor, user=user):
-            return True
+    if new_account and _licence_on_a_free_seat(tenant=tenant, actor=actor, user=user):
+        return True
     subscription = _live_subscription(tenant)
     if subscription is None:
         return False
@@ -270,12 +265,14 @@ def _grant(
     licence = Licence.objects.create(tenant=tenant, subscription=subscription, user=user)
     subscription.assigned += 1
     subscription.save(update_fields=["assigned"])
-    _licensed(subscription, tenant=tenant, actor=actor, user=user, waited_since=waited_since)
+    _licensed(
+        subscription.plan_details, tenant=tenant, actor=actor, user=user, waited_since=waited_since
+    )
     return licence
 
 
 def _licensed(
-    subscription: Subscription,
+    plan: Plan,
     *,
     tenant: Tenant,
     actor: User | None,
@@ -283,7 +280,7 @@ def _licensed(
     waited_since: datetime | None = None,
 ) -> None:
     """What follows a licence given: the cap of the member's meetings, and the audit log."""
-    set_licensed_cap(user=user, cap=subscription.plan_details.meeting_cap)
+    set_licensed_cap(user=user, cap=plan.meeting_cap)
     after: dict[str, object] = {"licence": True}
     if waited_since is not None:
         after["waited_since"] = waited_since.isoformat()
@@ -297,26 +294,22 @@ def _licensed(
     )
 
 
-def _licence_on_a_free_seat(
-    subscription: Subscription, *, tenant: Tenant, actor: User | None, user: User
-) -> bool:
-    """A new account's licence while a seat seems free. The seat is counted last, by one UPDATE
-    that takes it only if one is still free and nobody waits (it waits for a concurrent change
-    to the row, then checks the row as that change left it): the subscription's row is locked
-    from then on, for the rest of the transaction only. False, with nothing left written, when
-    no seat was free after all or others wait; the caller then queues under the lock.
+def _licence_on_a_free_seat(*, tenant: Tenant, actor: User | None, user: User) -> bool:
+    """A new account's licence on a free seat, with nobody waiting: one UPDATE takes the seat
+    only then (it waits for a concurrent change to the row, then checks the row as that change
+    left it), and locks the subscription's row for the licence, the cap and the audit INSERT
+    only, with no SELECT before it. False, with nothing written, when there is no live
+    subscription, no free seat or a queue; the caller then looks again under the lock.
 
     Only a new account: made in this transaction, nobody else can give it a licence meanwhile."""
-    if subscription.assigned >= subscription.quantity:
-        return False
-    licence = Licence.objects.create(tenant=tenant, subscription=subscription, user=user)
     with connection.cursor() as cursor:
-        cursor.execute(_COUNT_A_FREE_SEAT, [subscription.pk, list(LIVE_STATUSES), tenant.pk])
-        counted = cursor.rowcount
-    if not counted:
-        licence.delete()
+        cursor.execute(_TAKE_A_FREE_SEAT, [tenant.pk, list(LIVE_STATUSES), tenant.pk])
+        taken = cursor.fetchone()
+    if taken is None:
         return False
-    _licensed(subscription, tenant=tenant, actor=actor, user=user)
+    subscription_id, plan = taken
+    Licence.objects.create(tenant=tenant, subscription_id=subscription_id, user=user)
+    _licensed(plan_by_key(plan), tenant=tenant, actor=actor, user=user)
     return True
 
 

@@ -359,7 +359,7 @@ def test_the_licence_is_looked_for_last_so_the_subscription_stays_locked_briefly
         assert scim.post("/Users", new_user("ann@contoso.com")).status_code == 201
 
     statements = [query["sql"] for query in captured]
-    # A new account's seat is counted by the UPDATE that locks the row, once its licence is in.
+    # A new account's seat is taken by the UPDATE that counts it and locks the row.
     locked = next(
         index
         for index, sql in enumerate(statements)
@@ -368,6 +368,7 @@ def test_the_licence_is_looked_for_last_so_the_subscription_stays_locked_briefly
     # (The test's own transaction makes the request's a savepoint.)
     under_lock = [sql for sql in statements[locked + 1 :] if "SAVEPOINT" not in sql]
     assert [sql.split('"')[1] for sql in under_lock] == [
+        "licensing_licence",
         "meetings_meetingsettings",  # the licensed cap of their meetings
         "tenancy_auditevent",  # the audit log's one INSERT
     ]
