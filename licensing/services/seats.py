@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from core.scoping import in_tenant_scope
 from licensing import gateway
 from licensing.exceptions import LicensingError
-from licensing.models import LIVE_STATUSES, Licence, LicenceWait, Subscription
+from licensing.models import Licence, LicenceWait, Subscription
 from licensing.plans import ENTRY_PLANS, Plan, plan_by_key
 from meetings.services import set_licensed_cap, set_licensed_caps
 from tenancy.models import Membership, Tenant, User
@@ -37,7 +37,7 @@ _TAKE_A_FREE_SEAT = (
 )
 
 
-def _live_subscription(tenant: Tenant) -> Subscription | None:
+def _live_subscription_locked(tenant: Tenant) -> Subscription | None:
     # One statement: the tenant in scope's live subscription (a constraint makes it at most
     # one, so get() and no ORDER BY), locked.
     try:
@@ -46,8 +46,8 @@ def _live_subscription(tenant: Tenant) -> Subscription | None:
         return None
 
 
-def _locked_live_subscription(tenant: Tenant) -> Subscription:
-    subscription = _live_subscription(tenant)
+def _locked_live_subscription_locked(tenant: Tenant) -> Subscription:
+    subscription = _live_subscription_locked(tenant)
     if subscription is None:
         raise LicensingError(_("Your organisation has no active subscription."))
     return subscription
@@ -71,7 +71,7 @@ def change_seat_count(*, tenant: Tenant, actor: User, quantity: int) -> Subscrip
     A payment the bank must authenticate raises PaymentError with the `client_secret` that
     Stripe.js needs; `settle_seat_change` applies the count once it is paid. The count can
     never go below the number of licences assigned: unassign first."""
-    subscription = _locked_live_subscription(tenant)
+    subscription = _locked_live_subscription_locked(tenant)
     # Counted here, where an admin waits anyway, rather than trusted: this also mends the kept
     # number should a licence ever go without its service (a user deleted in Django's admin).
     subscription.assigned = subscription.licences.count()
@@ -103,7 +103,7 @@ def settle_seat_change(*, tenant: Tenant, actor: User) -> Subscription:
     """After the bank's authentication of a seat payment: the count Stripe applied once it was
     paid becomes ours, and the added seats go to the members waiting for a licence. Raises
     LicensingError while the payment is still not through."""
-    subscription = _locked_live_subscription(tenant)
+    subscription = _locked_live_subscription_locked(tenant)
     current = gateway.retrieve_subscription(subscription.stripe_subscription_id)
     if current.has_pending_update:
         raise LicensingError(
@@ -138,7 +138,7 @@ def _apply_quantity(
 def assign_licence(*, tenant: Tenant, actor: User | None, user: User) -> Licence:
     """An admin gives a free licence of the tenant's subscription to one of its members (who
     then no longer waits for one, if they did)."""
-    subscription = _locked_live_subscription(tenant)
+    subscription = _locked_live_subscription_locked(tenant)
     if not Membership.objects.filter(user=user).exists():
         raise LicensingError(
             _("%(email)s is not a member of your organisation.") % {"email": user.email}
@@ -159,7 +159,7 @@ def assign_licence(*, tenant: Tenant, actor: User | None, user: User) -> Licence
 def unassign_licence(*, tenant: Tenant, actor: User | None, user: User) -> None:
     """An admin takes a member's licence back. Their meetings fall back to free caps, and they
     do not wait for another: the freed seat goes to the member waiting longest, if any."""
-    subscription = _locked_live_subscription(tenant)
+    subscription = _locked_live_subscription_locked(tenant)
     deleted, _detail = subscription.licences.filter(user=user).delete()
     if not deleted:
         raise LicensingError(_("%(email)s has no licence.") % {"email": user.email})
@@ -179,7 +179,7 @@ def licence_or_wait(
     A `new_account`, made in this transaction, holds no licence: it is not looked for."""
     if new_account and _licence_on_a_free_seat(tenant=tenant, actor=actor, user=user):
         return True
-    subscription = _live_subscription(tenant)
+    subscription = _live_subscription_locked(tenant)
     if subscription is None:
         return False
     if not new_account and Licence.objects.filter(subscription=subscription, user=user).exists():
@@ -206,7 +206,7 @@ def licence_or_wait(
 def free_licence(*, tenant: Tenant, actor: User | None, user: User) -> None:
     """A member leaves or is deactivated: they stop waiting for a licence, and the licence they
     held, if any, goes to the member waiting longest."""
-    subscription = _live_subscription(tenant)
+    subscription = _live_subscription_locked(tenant)
     LicenceWait.objects.filter(user=user).delete()
     if subscription is None:
         return
@@ -222,7 +222,7 @@ def give_free_seats_to_waiting_members(*, tenant: Tenant, actor: User | None) ->
     """Each free seat of the live subscription goes to a member waiting for a licence, the
     longest waiting first, in the transaction of the change that freed or added it (Stripe's
     news of more seats included). Returns the members who got one."""
-    subscription = _live_subscription(tenant)
+    subscription = _live_subscription_locked(tenant)
     if subscription is None:
         return []
     return _give_free_seats(subscription, tenant=tenant, actor=actor)
@@ -303,7 +303,7 @@ def _licence_on_a_free_seat(*, tenant: Tenant, actor: User | None, user: User) -
 
     Only a new account: made in this transaction, nobody else can give it a licence meanwhile."""
     with connection.cursor() as cursor:
-        cursor.execute(_TAKE_A_FREE_SEAT, [tenant.pk, list(LIVE_STATUSES), tenant.pk])
+        cursor.execute(_TAKE_A_FREE_SEAT, [tenant.pk, list(Subscription.LIVE_STATUSES), tenant.pk])
         taken = cursor.fetchone()
     if taken is None:
         return False
@@ -320,7 +320,7 @@ def licence_newcomers(*, tenant: Tenant, user_ids: QuerySet[Any, Any]) -> int:
     licence join the back of the queue for one, longest-standing members first, behind those
     already waiting; then the free seats go to the queue's head. Both in one statement each,
     whatever their number. Returns how many licences were given."""
-    subscription = _live_subscription(tenant)
+    subscription = _live_subscription_locked(tenant)
     if subscription is None:
         return 0
     newcomers, params = (
@@ -402,7 +402,7 @@ def _take_back(
 @transaction.atomic
 def change_plan(*, tenant: Tenant, actor: User, plan_key: str) -> Subscription:
     """Switch between Business Essentials and Business Premium (Stripe prorates)."""
-    subscription = _locked_live_subscription(tenant)
+    subscription = _locked_live_subscription_locked(tenant)
     if plan_key not in ENTRY_PLANS["meetings"]:
         raise LicensingError(_("Choose one of the plans offered."))
     if plan_key == subscription.plan:
@@ -435,7 +435,7 @@ def set_cancel_at_period_end(*, tenant: Tenant, actor: User, cancel: bool) -> Su
     """Cancel at the end of the paid period (cancel=True), or undo that (cancel=False).
 
     Nothing ends now: Stripe's `customer.subscription.deleted` event ends it later."""
-    subscription = _locked_live_subscription(tenant)
+    subscription = _locked_live_subscription_locked(tenant)
     before = subscription.cancel_at_period_end
     updated = gateway.set_cancel_at_period_end(
         subscription_id=subscription.stripe_subscription_id, cancel=bool(cancel)
