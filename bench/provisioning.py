@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.server import PORT, cpu_seconds, serve, serving_pids  # (sets the environment)
 
 LIST_REQUESTS = 200
+PROBE_QUERIES = 2_000
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 
 
@@ -60,6 +61,20 @@ def managed_tenant(domain, members):
     _token, secret = create_token(tenant=tenant, actor=admin, name="Bench IdP")
     connection.close()
     return tenant, secret
+
+
+def orm_probe():
+    """CPU seconds to compile the SCIM list's query to SQL PROBE_QUERIES times, with no database:
+    work shaped like a creation's (the ORM), whose speed on this machine moves with the host
+    while bench/run.py's pure-Python calibration loop may not. Taken before and after the
+    creations, so that two runs' rates compare with the machine's speed at the time."""
+    from provisioning.models import ProvisionedUser
+
+    started = time.process_time()
+    for index in range(PROBE_QUERIES):
+        users = ProvisionedUser.objects.unscoped().select_related("user")
+        str(users.filter(external_id=f"ext-{index}").order_by("pk").query)
+    return round(time.process_time() - started, 3)
 
 
 def entra_user(address, index):
@@ -195,7 +210,9 @@ def main(people, members, connections):
     suffix = int(time.time())
     domain = f"scim-{suffix}.bench"
     _tenant, secret = managed_tenant(domain, 1)
+    probe_before = orm_probe()
     spent = provision(secret, domain, people, connections)
+    probe_after = orm_probe()
     seconds = spent["seconds"]
     server_ms = (spent["gunicorn"] + spent["postgresql"]) * 1000 / people
 
@@ -220,6 +237,8 @@ def main(people, members, connections):
                     for group in ("gunicorn", "postgresql", "clients")
                 },
                 "people_per_second_bound_by_2_cores": round(2000 / server_ms, 1),
+                # The machine's speed for ORM-shaped work, just before and after.
+                "orm_probe_cpu_seconds": {"before": probe_before, "after": probe_after},
                 # The machine is shared: its load says how much of it the bench had.
                 "load_average_at_end": [round(load, 1) for load in os.getloadavg()],
                 "members_listed": members,
