@@ -264,6 +264,11 @@ def _check_lengths(profile: Profile) -> None:
         raise ProvisioningError(
             _("externalId has at most %(max)d characters.") % {"max": external_id_max}
         )
+    type_max = ProvisionedEmail._meta.get_field("type").max_length or 0
+    if any(len(email.type) > type_max for email in profile.emails):
+        raise ProvisioningError(
+            _("An e-mail's type has at most %(max)d characters.") % {"max": type_max}
+        )
 
 
 def _change_address(user: User, address: str) -> None:
@@ -285,7 +290,7 @@ def _keep_emails(
             tenant_id=resource.tenant_id,
             resource=resource,
             value=email.value.strip().lower(),
-            type=email.type[: ProvisionedEmail._meta.get_field("type").max_length],
+            type=email.type,
             primary=email.primary,
         )
         for email in emails

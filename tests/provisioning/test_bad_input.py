@@ -41,6 +41,21 @@ def nothing_provisioned():
             "application/scim+json",
             (400, "invalidValue"),
         ),
+        (
+            json.dumps(new_user("ann@contoso.com", externalId="x" * 256)),
+            "application/scim+json",
+            (400, "invalidValue"),
+        ),
+        (
+            json.dumps(
+                new_user(
+                    "ann@contoso.com",
+                    emails=[{"value": "ann@contoso.com", "type": "w" * 65, "primary": True}],
+                )
+            ),
+            "application/scim+json",
+            (400, "invalidValue"),
+        ),
         (json.dumps(new_user("ann@contoso.com")), "text/plain", (415, None)),
         ("userName=ann@contoso.com", "application/x-www-form-urlencoded", (415, None)),
         (
@@ -55,6 +70,8 @@ def nothing_provisioned():
         "unknown schema",
         "unknown sub-attribute",
         "no userName",
+        "externalId too long",
+        "an e-mail's type too long",
         "text",
         "a form",
         "huge body",
