@@ -59,16 +59,16 @@ def tables_in(sql: str) -> frozenset[str]:
 KEPT_STATEMENT_LENGTH = 4096
 
 
-@functools.lru_cache(maxsize=1024)
-def _kept_reading(sql: str) -> tuple[bool, frozenset[str]]:
+def _read(sql: str) -> tuple[bool, frozenset[str]]:
+    """Whether the statement writes, and the tables of ours it names."""
     return WRITE.search(sql) is not None, tables_in(sql)
 
 
+_kept_reading = functools.lru_cache(maxsize=1024)(_read)
+
+
 def _reading(sql: str) -> tuple[bool, frozenset[str]]:
-    """Whether the statement writes, and the tables of ours it names."""
-    if len(sql) > KEPT_STATEMENT_LENGTH:
-        return WRITE.search(sql) is not None, tables_in(sql)
-    return _kept_reading(sql)
+    return _read(sql) if len(sql) > KEPT_STATEMENT_LENGTH else _kept_reading(sql)
 
 
 def note_read(queryset: QuerySet[Any]) -> None:
