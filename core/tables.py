@@ -29,6 +29,7 @@ from core.versioned import (
     renew,
     renew_at_commit,
     renewing_at_commit,
+    version_key,
 )
 
 WRITE = re.compile(r"\b(insert|update|delete|merge|truncate|alter|create|drop|copy)\b", re.I)
@@ -129,10 +130,22 @@ def over_writes_here(versions: dict[str, str], connection: BaseDatabaseWrapper) 
     return any(version_name(table) in versions for table in written_here(connection))
 
 
-def fresh(versions: dict[str, str], connection: BaseDatabaseWrapper) -> bool:
+def fresh(
+    versions: dict[str, str], connection: BaseDatabaseWrapper, tokens: dict[str, str] | None = None
+) -> bool:
     """Whether a value built at `versions` still holds: none of them moved on, and none of its
-    tables has uncommitted writes of this connection."""
-    return not over_writes_here(versions, connection) and current_versions(versions) == versions
+    tables has uncommitted writes of this connection. `tokens`: their tokens, read just now."""
+    if over_writes_here(versions, connection):
+        return False
+    if tokens is None or not versions.keys() <= tokens.keys():
+        tokens = current_versions(versions)
+    return all(tokens[name] == token for name, token in versions.items())
+
+
+# The names of the versions each key was last kept under, in this process: the value and its
+# versions' tokens are then read in one cache call. Bounded: forgotten wholesale when full.
+_NAMES_KEPT_UNDER: dict[str, tuple[str, ...]] = {}
+NAMES_KEPT_UNDER_KEYS = 4096
 
 
 def kept_read[T](key: str, read: Callable[[], T], seconds: int) -> T:
@@ -141,10 +154,13 @@ def kept_read[T](key: str, read: Callable[[], T], seconds: int) -> T:
     not kept: keys nobody holds (a guessed token's, say) would only fill the cache."""
     connection = connections[DEFAULT_DB_ALIAS]
     outer = reading.get()
-    kept = cache.get(key)
+    names = _NAMES_KEPT_UNDER.get(key, ())
+    found = cache.get_many([key, *(version_key(name) for name in names)])
+    kept = found.pop(key, None)
+    tokens = {name: found[version_key(name)] for name in names if version_key(name) in found}
     value: T
     versions: dict[str, str]
-    if kept is not None and fresh(kept[1], connection):
+    if kept is not None and fresh(kept[1], connection, tokens):
         value, versions = kept
     else:
         reads = Reads()
@@ -156,6 +172,9 @@ def kept_read[T](key: str, read: Callable[[], T], seconds: int) -> T:
         versions = reads.versions
         if value is not None and not reads.wrote and not over_writes_here(versions, connection):
             keep(key, value, versions, seconds)
+    if len(_NAMES_KEPT_UNDER) >= NAMES_KEPT_UNDER_KEYS:
+        _NAMES_KEPT_UNDER.clear()
+    _NAMES_KEPT_UNDER[key] = tuple(versions)
     if outer is not None:  # a page built with this value depends on its tables too
         outer.add_taken(versions)
     return value

@@ -17,20 +17,21 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 
-def _key(name: str) -> str:
+def version_key(name: str) -> str:
+    """The cache key of the version `name`."""
     return f"version:{name}"
 
 
 def current_versions(names: Iterable[str]) -> dict[str, str]:
     """The current token of each name, a new one where there was none."""
     names = list(names)
-    found = cache.get_many([_key(name) for name in names])
+    found = cache.get_many([version_key(name) for name in names])
     versions = {}
     for name in names:
-        token = found.get(_key(name))
+        token = found.get(version_key(name))
         if token is None:
-            cache.add(_key(name), secrets.token_hex(8), None)  # another reader may have won
-            token = cache.get(_key(name))
+            cache.add(version_key(name), secrets.token_hex(8), None)  # another reader may have won
+            token = cache.get(version_key(name))
         versions[name] = token
     return versions
 
@@ -63,8 +64,8 @@ def read_kept(key: str) -> Any | None:
     if kept is None:
         return None
     value, versions = kept
-    found = cache.get_many([_key(name) for name in versions])
-    if any(found.get(_key(name)) != token for name, token in versions.items()):
+    found = cache.get_many([version_key(name) for name in versions])
+    if any(found.get(version_key(name)) != token for name, token in versions.items()):
         return None
     if (reads := reading.get()) is not None:
         reads.add_taken(versions)
@@ -78,7 +79,7 @@ def keep(key: str, value: Any, versions: dict[str, str], seconds: int) -> None:
 
 def renew(names: Iterable[str]) -> None:
     """New tokens for `names` now (their change is committed)."""
-    cache.set_many({_key(name): secrets.token_hex(8) for name in names}, None)
+    cache.set_many({version_key(name): secrets.token_hex(8) for name in names}, None)
 
 
 # The connection's attribute holding its open transaction's names to renew, and their renewal.

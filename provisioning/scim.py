@@ -108,6 +108,14 @@ class QuorumScimService(ScimService):
     ) -> "PatchOp[Any]":
         return super().read_patch(resource_type, _split_filtered_keys(body), content_type)
 
+    def _publish_references(self, base_url: str, resource: Resource[Any]) -> None:
+        # scim2-server resolves every reference path of the model anew on each publication, which
+        # cost as much as validating the request. A User served here holds a reference only as
+        # its manager's: its groups are never kept (OWN_ATTRIBUTES).
+        enterprise = getattr(resource, EnterpriseUser.__name__, None)
+        if enterprise is not None and enterprise.manager is not None:
+            super()._publish_references(base_url, resource)
+
     def patch_response(
         self,
         base_url: str,

@@ -142,6 +142,46 @@ def test_a_kept_read_is_not_served_over_this_connections_uncommitted_writes():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_kept_read_asks_the_cache_once_and_a_lost_version_reads_it_anew(monkeypatch):
+    """Once a key was kept, its value and its versions' tokens come in one cache call. (A spy
+    counts the calls; each goes through.)"""
+    Tenant.objects.create(domain="example.org")
+    assert kept_read("domains", tenant_domains, 60) == ["example.org"]
+    calls = _CacheCalls(monkeypatch, ["get", "get_many"])
+    with CaptureQueriesContext(connection) as queries:
+        assert kept_read("domains", tenant_domains, 60) == ["example.org"]
+    assert (calls.made, len(queries)) == (["get_many"], 0)
+    cache.delete(f"version:{version_name('tenancy_tenant')}")  # evicted, say
+    with CaptureQueriesContext(connection) as queries:
+        assert kept_read("domains", tenant_domains, 60) == ["example.org"]
+    assert len(queries) == 1
+
+
+class _CacheCalls:
+    """The calls made to the cache from outside it (the tests' local-memory cache answers a
+    get_many with a get per key, Redis with one MGET). A spy: each call goes through."""
+
+    def __init__(self, monkeypatch, names):
+        self.made: list[str] = []
+        self._inside = False
+        for name in names:
+            monkeypatch.setattr(cache, name, self._spy(name, getattr(cache, name)))
+
+    def _spy(self, name, method):
+        def spy(*args, **kwargs):
+            if self._inside:
+                return method(*args, **kwargs)
+            self.made.append(name)
+            self._inside = True
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self._inside = False
+
+        return spy
+
+
+@pytest.mark.django_db(transaction=True)
 def test_nothing_found_is_not_kept():
     assert kept_read("nobody", lambda: Tenant.objects.filter(domain="x.test").first(), 60) is None
     assert cache.get("nobody") is None

@@ -258,6 +258,28 @@ def test_put_replaces_the_resource_and_a_new_userName_moves_the_sign_in_address(
     assert User.objects.filter(email="ann.lee@contoso.com").exists()
 
 
+def test_a_managers_reference_is_answered_as_its_url_and_groups_are_not_kept(contoso, entra):
+    _token, scim = entra
+    manager = scim.post("/Users", new_user("rob.boss@contoso.com")).json()
+    reference = f"Users/{manager['id']}"
+
+    body = scim.post(
+        "/Users",
+        new_user(
+            "ann@contoso.com",
+            groups=[{"value": "g-1", "$ref": "Groups/g-1"}],
+            **{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE]},
+            **{ENTERPRISE: {"manager": {"value": manager["id"], "$ref": reference}}},
+        ),
+    ).json()
+
+    url = f"http://testserver/scim/v2/{reference}"
+    assert body[ENTERPRISE]["manager"] == {"value": manager["id"], "$ref": url}
+    assert "groups" not in body
+    assert scim.get(f"/Users/{body['id']}").json()[ENTERPRISE]["manager"]["$ref"] == url
+    assert "manager" not in scim.get(f"/Users/{manager['id']}").json().get(ENTERPRISE, {})
+
+
 def test_filters_and_pages(contoso, entra):
     _token, scim = entra
     for index, address in enumerate(["ann@contoso.com", "anna@contoso.com", "bob@contoso.com"]):
