@@ -10,6 +10,7 @@ from core.tables import WRITE, kept_read, tables_in, version_name, written_here
 from core.versioned import bump, current_versions, renew
 from meetings.models import Meeting
 from tenancy.models import Tenant
+from tests.fixtures.cache import CacheCalls
 
 
 def test_a_statements_tables_are_whole_names_of_ours():
@@ -147,7 +148,7 @@ def test_a_kept_read_asks_the_cache_once_and_a_lost_version_reads_it_anew(monkey
     counts the calls; each goes through.)"""
     Tenant.objects.create(domain="example.org")
     assert kept_read("domains", tenant_domains, 60) == ["example.org"]
-    calls = _CacheCalls(monkeypatch, ["get", "get_many"])
+    calls = CacheCalls(monkeypatch, ["get", "get_many"])
     with CaptureQueriesContext(connection) as queries:
         assert kept_read("domains", tenant_domains, 60) == ["example.org"]
     assert (calls.made, len(queries)) == (["get_many"], 0)
@@ -155,30 +156,6 @@ def test_a_kept_read_asks_the_cache_once_and_a_lost_version_reads_it_anew(monkey
     with CaptureQueriesContext(connection) as queries:
         assert kept_read("domains", tenant_domains, 60) == ["example.org"]
     assert len(queries) == 1
-
-
-class _CacheCalls:
-    """The calls made to the cache from outside it (the tests' local-memory cache answers a
-    get_many with a get per key, Redis with one MGET). A spy: each call goes through."""
-
-    def __init__(self, monkeypatch, names):
-        self.made: list[str] = []
-        self._inside = False
-        for name in names:
-            monkeypatch.setattr(cache, name, self._spy(name, getattr(cache, name)))
-
-    def _spy(self, name, method):
-        def spy(*args, **kwargs):
-            if self._inside:
-                return method(*args, **kwargs)
-            self.made.append(name)
-            self._inside = True
-            try:
-                return method(*args, **kwargs)
-            finally:
-                self._inside = False
-
-        return spy
 
 
 @pytest.mark.django_db(transaction=True)
