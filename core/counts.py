@@ -18,24 +18,24 @@ from core.versioned import current_versions, keep, read_kept, renew_at_commit, r
 KEEP_SECONDS = 3600
 
 
-def _version(key: str) -> str:
+def _name(key: str) -> str:
     return f"count:{key}"
 
 
 def kept_count(key: str, queryset: QuerySet[Any]) -> int:
     note_read(queryset)
-    name = _version(key)
+    name = _name(key)  # the count's cache key, and the name of its version
     if name in renewing_at_commit(connections[DEFAULT_DB_ALIAS]):
         return queryset.count()  # changed by this transaction, not committed yet
-    kept = read_kept(f"count:{key}")
+    kept = read_kept(name)
     if kept is not None:
         return int(kept)
     versions = current_versions([name])  # before the rows it counts
     count = queryset.count()
-    keep(f"count:{key}", count, versions, KEEP_SECONDS)
+    keep(name, count, versions, KEEP_SECONDS)
     return count
 
 
 def forget_count(key: str) -> None:
     """Counted anew once the change is committed (at once outside a transaction)."""
-    renew_at_commit([_version(key)])
+    renew_at_commit([_name(key)])

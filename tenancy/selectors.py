@@ -351,7 +351,7 @@ def member_count_key(tenant_id: int) -> str:
 
 @in_tenant_scope
 def member_count(tenant: Tenant) -> int:
-    """How many members the tenant has (kept a minute; joins and removals forget it)."""
+    """How many members the tenant has (kept until a join or a removal is committed)."""
     return kept_count(member_count_key(tenant.pk), Membership.objects.all())
 
 
