@@ -29,7 +29,7 @@ def kept_count(key: str, queryset: QuerySet[Any]) -> int:
         return queryset.count()  # changed by this transaction, not committed yet
     kept = read_kept(name)
     if kept is not None:
-        return int(kept)
+        return int(kept[0])
     versions = current_versions([name])  # before the rows it counts
     count = queryset.count()
     keep(name, count, versions, KEEP_SECONDS)

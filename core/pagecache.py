@@ -24,12 +24,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.messages import get_messages
-from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
-from core.tables import fresh, over_writes_here
-from core.versioned import Reads, reading
+from core.tables import over_writes_here
+from core.versioned import Reads, keep, read_kept, reading
 
 # How late a time shown on a kept page may be; the versions, not this, keep its data fresh.
 PAGE_SECONDS = 10
@@ -93,10 +92,11 @@ def kept_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         if identity_versions is None:
             return view(request, *args, **kwargs)
         key = _key(request, identity_versions)
-        kept = cache.get(key)
-        if kept is not None and fresh(kept["versions"], connection):
-            response = HttpResponse(kept["content"], status=kept["status"])
-            for header, value in kept["headers"]:
+        kept = read_kept(key)
+        if kept is not None and not over_writes_here(kept[1], connection):
+            page = kept[0]
+            response = HttpResponse(page["content"], status=page["status"])
+            for header, value in page["headers"]:
                 response.headers[header] = value
             return response
         reads = Reads()
@@ -107,13 +107,12 @@ def kept_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         finally:
             reading.reset(token)
         if _keepable(request, response, reads, csrf_secret):
-            kept = {
-                "versions": reads.versions,
+            page = {
                 "status": response.status_code,
                 "headers": list(response.headers.items()),
                 "content": response.content,
             }
-            cache.set(key, kept, PAGE_SECONDS)
+            keep(key, page, reads.versions, PAGE_SECONDS)
         return response
 
     return wrapper

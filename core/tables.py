@@ -13,23 +13,21 @@ back transaction renews nothing: its rows never changed."""
 import functools
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
-from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
 from core.versioned import (
     Reads,
-    current_versions,
     keep,
+    read_kept,
     reading,
     renew,
     renew_at_commit,
     renewing_at_commit,
-    version_key,
 )
 
 WRITE = re.compile(r"\b(insert|update|delete|merge|truncate|alter|create|drop|copy)\b", re.I)
@@ -130,51 +128,22 @@ def over_writes_here(versions: dict[str, str], connection: BaseDatabaseWrapper) 
     return any(version_name(table) in versions for table in written_here(connection))
 
 
-def fresh(
-    versions: dict[str, str], connection: BaseDatabaseWrapper, tokens: dict[str, str] | None = None
-) -> bool:
-    """Whether a value built at `versions` still holds: none of them moved on, and none of its
-    tables has uncommitted writes of this connection. `tokens`: their tokens, read just now."""
-    if over_writes_here(versions, connection):
-        return False
-    if tokens is None or not versions.keys() <= tokens.keys():
-        tokens = current_versions(versions)
-    return all(tokens[name] == token for name, token in versions.items())
-
-
-# The names of the versions each key was last kept under, in this process: the value and its
-# versions' tokens are then read in one cache call. Bounded: forgotten wholesale when full.
-_NAMES_KEPT_UNDER: dict[str, tuple[str, ...]] = {}
-NAMES_KEPT_UNDER_KEYS = 4096
-
-
 def kept_read[T](key: str, read: Callable[[], T], seconds: int) -> T:
     """`read()`'s value, kept under the versions of the tables it read: read again once one of
     them moved, so never stale; `seconds` bounds only what writes outside Django leave. None is
     not kept: keys nobody holds (a guessed token's, say) would only fill the cache."""
     connection = connections[DEFAULT_DB_ALIAS]
-    outer = reading.get()
-    names = _NAMES_KEPT_UNDER.get(key, ())
-    found = cache.get_many([key, *(version_key(name) for name in names)])
-    kept = found.pop(key, None)
-    tokens = {name: found[version_key(name)] for name in names if version_key(name) in found}
-    value: T
-    versions: dict[str, str]
-    if kept is not None and fresh(kept[1], connection, tokens):
-        value, versions = kept
-    else:
-        reads = Reads()
-        token = reading.set(reads)
-        try:
-            value = read()
-        finally:
-            reading.reset(token)
-        versions = reads.versions
-        if value is not None and not reads.wrote and not over_writes_here(versions, connection):
-            keep(key, value, versions, seconds)
-    if len(_NAMES_KEPT_UNDER) >= NAMES_KEPT_UNDER_KEYS:
-        _NAMES_KEPT_UNDER.clear()
-    _NAMES_KEPT_UNDER[key] = tuple(versions)
-    if outer is not None:  # a page built with this value depends on its tables too
-        outer.add_taken(versions)
+    kept = read_kept(key)  # a value served counts its versions in the outer reading
+    if kept is not None and not over_writes_here(kept[1], connection):
+        return cast(T, kept[0])
+    reads = Reads()
+    token = reading.set(reads)
+    try:
+        value = read()
+    finally:
+        reading.reset(token)
+    if value is not None and not reads.wrote and not over_writes_here(reads.versions, connection):
+        keep(key, value, reads.versions, seconds)
+    if (outer := reading.get()) is not None:  # a page built with this value depends on them too
+        outer.add_taken(reads.versions)
     return value

@@ -58,23 +58,43 @@ class Reads:
 reading: ContextVar[Reads | None] = ContextVar("reading", default=None)
 
 
-def read_kept(key: str) -> Any | None:
-    """The value kept under `key`, or None when there is none or one of its versions moved on."""
-    kept = cache.get(key)
+# The names of the versions each key was last kept under, in this process: a kept value and its
+# versions' tokens are then read in one cache call. Names only, never values. Bounded: forgotten
+# wholesale when full (each key then costs one more call, once).
+_NAMES_KEPT_UNDER: dict[str, tuple[str, ...]] = {}
+NAMES_KEPT_UNDER_KEYS = 4096
+
+
+def _remember(key: str, names: Iterable[str]) -> None:
+    if len(_NAMES_KEPT_UNDER) >= NAMES_KEPT_UNDER_KEYS:
+        _NAMES_KEPT_UNDER.clear()
+    _NAMES_KEPT_UNDER[key] = tuple(names)
+
+
+def read_kept(key: str) -> tuple[Any, dict[str, str]] | None:
+    """The value kept under `key` and the versions it was kept at, or None when there is none or
+    one of its versions moved on. One cache call when this process kept or read `key` before;
+    a second one for the tokens of versions it did not know the key was kept under."""
+    names = _NAMES_KEPT_UNDER.get(key, ())
+    found = cache.get_many([key, *(version_key(name) for name in names)])
+    kept = found.pop(key, None)
     if kept is None:
         return None
     value, versions = kept
-    found = cache.get_many([version_key(name) for name in versions])
+    if unasked := [version_key(name) for name in versions if name not in names]:
+        found |= cache.get_many(unasked)
+    _remember(key, versions)
     if any(found.get(version_key(name)) != token for name, token in versions.items()):
         return None
     if (reads := reading.get()) is not None:
         reads.add_taken(versions)
-    return value
+    return value, versions
 
 
 def keep(key: str, value: Any, versions: dict[str, str], seconds: int) -> None:
     """Keep `value`, built from rows read after `versions` were (current_versions)."""
     cache.set(key, (value, versions), seconds)
+    _remember(key, versions)
 
 
 def renew(names: Iterable[str]) -> None:

@@ -15,7 +15,7 @@ verifies. Anything else (anonymous, a rotated secret, a changed password) goes D
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
@@ -68,7 +68,7 @@ def identity_of(user_id: int) -> Identity | None:
     key = f"identity:{user_id}"
     kept = read_kept(key)
     if kept is not None:
-        return kept
+        return cast(Identity, kept[0])
     # Each version is read before the rows it covers (core.versioned); the tenant's is known
     # before its row only by the tenant the person was last seen in.
     versions = current_versions([_user_version(user_id)])

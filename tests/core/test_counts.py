@@ -66,3 +66,15 @@ def test_forgetting_a_count_deletes_nothing_and_renews_its_version_with_the_comm
     assert calls.made == []
     assert current_versions(version) != before
     assert counted(tenant) == (2, True)
+
+
+def test_a_kept_count_comes_with_its_versions_token_in_one_cache_call(monkeypatch):
+    """(A spy counts the calls; each goes through.)"""
+    member("ann@contoso.com")
+    tenant = Tenant.objects.get(domain="contoso.com")
+    assert counted(tenant) == (1, True)
+    calls = CacheCalls(monkeypatch, ["get", "get_many"])
+
+    assert counted(tenant) == (1, False)
+
+    assert calls.made == ["get_many"]

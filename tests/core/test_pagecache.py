@@ -20,6 +20,7 @@ from meetings.services import cancel_meeting, join_meeting, schedule_meeting
 from tenancy.services.membership import set_member_role
 from tenancy.services.policies import set_policy
 from tests.factories import member
+from tests.fixtures.cache import CacheCalls
 from tests.fixtures.identity import next_request, signed_in
 from tests.fixtures.two_factor import enrol_totp
 
@@ -216,3 +217,17 @@ def test_a_query_string_gets_a_page_built_for_it(sara):
     client = signed_in(sara)
     for _ in range(2):
         assert '"meetings_meeting"' in get(client, "/meetings/?anything=1")[1]
+
+
+def test_a_page_served_again_costs_three_cache_calls(sara, monkeypatch):
+    """The session (cached_db), then the kept identity and the kept page, each with its versions'
+    tokens in the same call. (A spy counts the calls; each goes through.)"""
+    client = signed_in(sara)
+    get(client, "/meetings/")
+    calls = CacheCalls(monkeypatch, ["get", "get_many", "set", "set_many", "add"])
+
+    again, again_sql = get(client, "/meetings/")
+
+    assert '"meetings_meeting"' not in again_sql
+    assert again.status_code == 200
+    assert calls.made == ["get", "get_many", "get_many"]

@@ -4,10 +4,13 @@ request of the person it concerns."""
 
 import pytest
 from allauth.mfa.models import Authenticator
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from core.versioned import version_key
+from tenancy.identity import identity_of
 from tenancy.models import Membership, Tenant
 from tenancy.selectors import policy_of
 from tenancy.services.membership import (
@@ -21,6 +24,7 @@ from tenancy.services.membership import (
 from tenancy.services.policies import set_policy
 from tenancy.services.security import set_two_factor_required
 from tests.factories import PASSWORD, UserFactory, member
+from tests.fixtures.cache import CacheCalls
 from tests.fixtures.identity import next_request, signed_in
 from tests.fixtures.two_factor import enrol_totp
 
@@ -38,6 +42,23 @@ def test_a_kept_identity_costs_no_query_of_user_membership_tenant_or_policy(cont
     assert request.membership.role == Membership.Role.MEMBER
     assert request.tenant.domain == "contoso.com"
     assert request.tenant.is_managed
+
+
+def test_a_kept_identity_comes_with_its_versions_tokens_in_one_cache_call(contoso, monkeypatch):
+    """And a version lost meanwhile (an eviction, say) has it read anew. (A spy counts the
+    calls; each goes through.)"""
+    _rob, (sara,), _subscription = contoso
+    signed_in(sara)
+    calls = CacheCalls(monkeypatch, ["get", "get_many"])
+    with CaptureQueriesContext(connection) as queries:
+        assert identity_of(sara.pk).membership.tenant.domain == "contoso.com"
+    assert (calls.made, len(queries)) == (["get_many"], 0)
+
+    cache.delete(version_key(f"identity:user:{sara.pk}"))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert identity_of(sara.pk).membership.tenant.domain == "contoso.com"
+    assert len(queries) == 2  # the user, then the membership with its tenant and policy
 
 
 def test_with_the_setting_off_the_database_is_read(contoso, settings):
