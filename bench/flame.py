@@ -45,8 +45,15 @@ def _entry(frame):
 def widest(collapsed):
     """The frames in most samples (each counted once per stack), and the leaves (own time)."""
     total, inclusive, own = 0, collections.Counter(), collections.Counter()
+    torn = ""
     for line in collapsed.splitlines():
-        stack, _space, count = line.rpartition(" ")
+        stack, _space, count = (torn + line).rpartition(" ")
+        if not count.isdigit():
+            # A frame read while the worker changed it (--nonblocking) may hold a line break:
+            # its sample's stack goes on in the next line, which ends with the count.
+            torn += line
+            continue
+        torn = ""
         if not stack:
             continue
         samples = int(count)
