@@ -8,11 +8,10 @@ others keep the old count, still true for them."""
 
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
 from core.tables import note_read
-from core.versioned import current_versions, keep, read_kept, renew_at_commit, renewing_at_commit
+from core.versioned import changed_here, current_versions, keep, read_kept, renew_at_commit
 
 # Bounds only what writes outside Django leave: the versions keep a count fresh.
 KEEP_SECONDS = 3600
@@ -25,8 +24,8 @@ def _name(key: str) -> str:
 def kept_count(key: str, queryset: QuerySet[Any]) -> int:
     note_read(queryset)
     name = _name(key)  # the count's cache key, and the name of its version
-    if name in renewing_at_commit(connections[DEFAULT_DB_ALIAS]):
-        return queryset.count()  # changed by this transaction, not committed yet
+    if changed_here([name]):
+        return queryset.count()  # changed by this transaction, not committed yet: not kept
     kept = read_kept(name)
     if kept is not None:
         return int(kept[0])

@@ -24,10 +24,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.messages import get_messages
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
-from core.tables import over_writes_here
 from core.versioned import Reads, keep, read_kept, reading
 
 # How late a time shown on a kept page may be; the versions, not this, keep its data fresh.
@@ -75,7 +73,6 @@ def _keepable(
         # Its forms' tokens are of the CSRF secret the browser sent, not of a new one that only
         # this response's cookie carries.
         and request.META.get("CSRF_COOKIE") == csrf_secret
-        and not over_writes_here(reads.versions, connection)
     )
 
 
@@ -92,8 +89,8 @@ def kept_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         if identity_versions is None:
             return view(request, *args, **kwargs)
         key = _key(request, identity_versions)
-        kept = read_kept(key)
-        if kept is not None and not over_writes_here(kept[1], connection):
+        kept = read_kept(key)  # not over rows this connection changed and has not committed
+        if kept is not None:
             page = kept[0]
             response = HttpResponse(page["content"], status=page["status"])
             for header, value in page["headers"]:

@@ -7,7 +7,7 @@ counts too: renewing once too often costs a render, never a stale page). Its tab
 table of ours its text names, so a table named only in a subquery is renewed too. Inside a
 transaction the tables are renewed once it commits (a reader in between reads the old rows under
 the old version), and kept meanwhile as written by this connection, whose own later reads see the
-uncommitted rows (core.pagecache then neither serves nor keeps a page built from them). A rolled
+uncommitted rows (core.versioned then neither serves nor keeps a value built from them). A rolled
 back transaction renews nothing: its rows never changed."""
 
 import functools
@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from django.apps import apps
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
@@ -27,7 +26,6 @@ from core.versioned import (
     reading,
     renew,
     renew_at_commit,
-    renewing_at_commit,
 )
 
 WRITE = re.compile(r"\b(insert|update|delete|merge|truncate|alter|create|drop|copy)\b", re.I)
@@ -76,17 +74,6 @@ def note_read(queryset: QuerySet[Any]) -> None:
         reads.add(version_name(table) for table in tables_in(str(queryset.query)))
 
 
-def written_here(connection: BaseDatabaseWrapper) -> set[str]:
-    """The tables this connection wrote in its open transaction, not yet committed: those whose
-    versions it renews once it commits."""
-    prefix = version_name("")
-    return {
-        name.removeprefix(prefix)
-        for name in renewing_at_commit(connection)
-        if name.startswith(prefix)
-    }
-
-
 def _wrote(connection: BaseDatabaseWrapper, tables: frozenset[str]) -> None:
     names = [version_name(table) for table in tables]
     if not connection.in_atomic_block and not connection.get_autocommit():
@@ -122,19 +109,12 @@ def watch(connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
         connection.execute_wrappers.append(_watch)
 
 
-def over_writes_here(versions: dict[str, str], connection: BaseDatabaseWrapper) -> bool:
-    """Whether one of the tables of `versions` has uncommitted writes of this connection, whose
-    reads see those rows: a value built from them is neither kept nor served."""
-    return any(version_name(table) in versions for table in written_here(connection))
-
-
 def kept_read[T](key: str, read: Callable[[], T], seconds: int) -> T:
     """`read()`'s value, kept under the versions of the tables it read: read again once one of
     them moved, so never stale; `seconds` bounds only what writes outside Django leave. None is
     not kept: keys nobody holds (a guessed token's, say) would only fill the cache."""
-    connection = connections[DEFAULT_DB_ALIAS]
     kept = read_kept(key)  # a value served counts its versions in the outer reading
-    if kept is not None and not over_writes_here(kept[1], connection):
+    if kept is not None:
         return cast(T, kept[0])
     reads = Reads()
     token = reading.set(reads)
@@ -142,7 +122,7 @@ def kept_read[T](key: str, read: Callable[[], T], seconds: int) -> T:
         value = read()
     finally:
         reading.reset(token)
-    if value is not None and not reads.wrote and not over_writes_here(reads.versions, connection):
+    if value is not None and not reads.wrote:
         keep(key, value, reads.versions, seconds)
     if (outer := reading.get()) is not None:  # a page built with this value depends on them too
         outer.add_taken(reads.versions)

@@ -1,11 +1,14 @@
-"""Values kept in the cache under versions that every change bumps, so that a change is seen on
+"""Values kept in the cache under versions that every change renews, so that a change is seen on
 the very next read: never a stale value, whatever the expiry.
 
 A version is a random token under `version:<name>`, kept without expiry. A value is kept with the
 tokens it was built at, read BEFORE the rows it was built from; it counts only while each of them
-is still current. A change bumps its versions now and again once committed: a reader between the
-two saw the old rows, and its value is refused by the second bump. A lost version (a Redis restart,
-an eviction) gets a new token, which no kept value carries."""
+is still current. A change renews its versions once its transaction commits, all in one cache call
+(at once outside a transaction): a value read before then, old rows or new, is refused from then
+on. Until the commit, the changing transaction's own reads see its rows and nobody else's do, so
+for that transaction a value under one of those versions is neither served nor kept; the others
+keep the old one, still true for them. A lost version (a Redis restart, an eviction) gets a new
+token, which no kept value carries."""
 
 import secrets
 from collections.abc import Callable, Iterable
@@ -72,15 +75,18 @@ def _remember(key: str, names: Iterable[str]) -> None:
 
 
 def read_kept(key: str) -> tuple[Any, dict[str, str]] | None:
-    """The value kept under `key` and the versions it was kept at, or None when there is none or
-    one of its versions moved on. One cache call when this process kept or read `key` before;
-    a second one for the tokens of versions it did not know the key was kept under."""
+    """The value kept under `key` and the versions it was kept at, or None when there is none, one
+    of its versions moved on, or this connection's open transaction changed its rows. One cache
+    call when this process kept or read `key` before; a second one for the tokens of versions it
+    did not know the key was kept under."""
     names = _NAMES_KEPT_UNDER.get(key, ())
     found = cache.get_many([key, *(version_key(name) for name in names)])
     kept = found.pop(key, None)
     if kept is None:
         return None
     value, versions = kept
+    if changed_here(versions):
+        return None
     if unasked := [version_key(name) for name in versions if name not in names]:
         found |= cache.get_many(unasked)
     _remember(key, versions)
@@ -92,7 +98,10 @@ def read_kept(key: str) -> tuple[Any, dict[str, str]] | None:
 
 
 def keep(key: str, value: Any, versions: dict[str, str], seconds: int) -> None:
-    """Keep `value`, built from rows read after `versions` were (current_versions)."""
+    """Keep `value`, built from rows read after `versions` were (current_versions); not when this
+    connection's open transaction changed some of those rows, which nobody else sees yet."""
+    if changed_here(versions):
+        return
     cache.set(key, (value, versions), seconds)
     _remember(key, versions)
 
@@ -120,6 +129,13 @@ def renewing_at_commit(connection: BaseDatabaseWrapper) -> set[str]:
     return set()
 
 
+def changed_here(names: Iterable[str]) -> bool:
+    """Whether the default connection's open transaction renews one of `names` once it commits:
+    it changed their rows, which its own reads see and nobody else's do yet."""
+    pending = renewing_at_commit(connections[DEFAULT_DB_ALIAS])
+    return bool(pending) and any(name in pending for name in names)
+
+
 def renew_at_commit(names: Iterable[str], connection: BaseDatabaseWrapper | None = None) -> None:
     """Renew `names` once the connection's transaction commits, with every other name that
     transaction renews in the same cache call (at once when there is no transaction).
@@ -138,9 +154,3 @@ def renew_at_commit(names: Iterable[str], connection: BaseDatabaseWrapper | None
     if connection.in_atomic_block:
         setattr(connection, AT_COMMIT, (renewal, pending))
     transaction.on_commit(renewal, using=connection.alias, robust=True)
-
-
-def bump(name: str) -> None:
-    """Now, and again once the change is committed (a reader in between saw the old rows)."""
-    renew([name])
-    renew_at_commit([name])

@@ -3,11 +3,11 @@ the user has a second factor when their pages check it on every request) read on
 instead of three to five queries per request, when IDENTITY_CACHE is on.
 
 Kept per user under two versions (core.versioned): the user's, which every change of the user or
-of their membership bumps, and their tenant's, which every change of the tenant or of its policy
-bumps (and of the tenant's memberships by a bulk update); the user's second factors (allauth.mfa's
-authenticators) count as the user's. The model signals below bump on every
+of their membership renews, and their tenant's, which every change of the tenant or of its policy
+renews (and of the tenant's memberships by a bulk update), each once committed; the user's second
+factors (allauth.mfa's authenticators) count as the user's. The model signals below renew on every
 save and delete, whichever code makes it (ours, allauth's password change, Django's admin); the
-services that change these rows with a bulk `update()` bump through `identity_changed`. So a
+services that change these rows with a bulk `update()` renew through `identity_changed`. So a
 change is seen on the next request: never a stale role, state or policy.
 
 Only the fast path is taken here: a session whose user is kept, active and whose session hash
@@ -28,7 +28,7 @@ from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
-from core.versioned import Reads, bump, current_versions, keep, read_kept, reading
+from core.versioned import Reads, current_versions, keep, read_kept, reading, renew_at_commit
 
 from .models import Membership, Policy, Tenant, User
 from .selectors import has_second_factor, second_factor_required
@@ -58,9 +58,9 @@ def _last_tenant(user_id: int) -> str:
 def identity_changed(*, user_id: int | None = None, tenant_id: int | None = None) -> None:
     """The user's (or every member of the tenant's) kept identity is read anew next time."""
     if user_id is not None:
-        bump(_user_version(user_id))
+        renew_at_commit([_user_version(user_id)])
     if tenant_id is not None:
-        bump(_tenant_version(tenant_id))
+        renew_at_commit([_tenant_version(tenant_id)])
 
 
 def identity_of(user_id: int) -> Identity | None:

@@ -5,7 +5,7 @@ request of the person it concerns."""
 import pytest
 from allauth.mfa.models import Authenticator
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -28,7 +28,8 @@ from tests.fixtures.cache import CacheCalls
 from tests.fixtures.identity import next_request, signed_in
 from tests.fixtures.two_factor import enrol_totp
 
-pytestmark = pytest.mark.usefixtures("identity_cache")
+# Committed (transaction=True), as production does: a change renews its versions once committed.
+pytestmark = [pytest.mark.usefixtures("identity_cache"), pytest.mark.django_db(transaction=True)]
 IDENTITY_TABLES = ("tenancy_user", "tenancy_membership", "tenancy_tenant", "tenancy_policy")
 
 
@@ -77,6 +78,20 @@ def test_a_role_change_is_seen_on_the_next_request(contoso):
     set_member_role(tenant=rob.membership.tenant, actor=rob, user=sara, role="admin")
     assert next_request(client).membership.role == Membership.Role.ADMIN
     set_member_role(tenant=rob.membership.tenant, actor=rob, user=sara, role="member")
+    assert next_request(client).membership.role == Membership.Role.MEMBER
+
+
+def test_a_change_rolled_back_leaves_the_kept_identity_and_keeps_nothing_of_its_own(contoso):
+    """The changing transaction reads the identity anew (it sees its own rows) but keeps none:
+    nobody else sees those rows, and after a rollback nobody ever will."""
+    rob, (sara,), _subscription = contoso
+    client = signed_in(sara)
+    with transaction.atomic():
+        set_member_role(tenant=rob.membership.tenant, actor=rob, user=sara, role="admin")
+        assert identity_of(sara.pk).membership.role == Membership.Role.ADMIN
+        transaction.set_rollback(True)
+
+    assert identity_of(sara.pk).membership.role == Membership.Role.MEMBER
     assert next_request(client).membership.role == Membership.Role.MEMBER
 
 
