@@ -1,14 +1,9 @@
-from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from config.views import healthz, metrics, readyz
 from meetings.views import set_language
-
-# Django's admin signs people in through allauth only (its rate limits, later its two-factor):
-# its own login page redirects there, and lets in signed-in staff only.
-admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", include("tenancy.urls")),

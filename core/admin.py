@@ -1,8 +1,8 @@
 """Django's admin as support staff's read-only window on every tenant (`/django-admin/`).
 
-Staff sign in through allauth like everyone (config/urls.py: the admin's own login page sends
-them there, so its rate limits and two-factor apply). What they see cannot be changed here:
-every write goes through a service, with its rules and its audit event."""
+Staff sign in through allauth like everyone, with a second factor (tenancy.staff: the admin's
+own login page sends them there). What they see cannot be changed here: every write goes
+through a service, with its rules and its audit event."""
 
 from typing import Any
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from domains.models import DomainClaim
 from tests.factories import PASSWORD, member
 from tests.fixtures.production import PRODUCTION_SECRETS
+from tests.fixtures.two_factor import enrol_totp, totp_code
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,13 +90,35 @@ def test_the_django_admin_has_no_login_of_its_own():
 
 
 @pytest.mark.django_db
-def test_staff_signed_in_through_allauth_reach_the_django_admin():
+def test_staff_signed_in_through_allauth_with_their_second_factor_reach_the_django_admin():
     staff = member("ops@contoso.com", is_staff=True, is_superuser=True)
+    secret = enrol_totp(staff)
     client = Client()
     response = client.post(
         reverse("account_login"), {"login": staff.email, "password": PASSWORD, "next": DJANGO_ADMIN}
     )
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert client.get(DJANGO_ADMIN).status_code == 302  # not signed in before the code
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
     assert response["Location"] == DJANGO_ADMIN
+    assert client.get(DJANGO_ADMIN).status_code == 200
+    assert client.get(DJANGO_ADMIN + "tenancy/tenant/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_staff_without_a_second_factor_see_nothing_and_are_sent_to_set_one_up():
+    """Staff see every tenant: a password alone must not open it."""
+    staff = member("ops@contoso.com", is_staff=True, is_superuser=True)
+    client = Client()
+    client.post(reverse("account_login"), {"login": staff.email, "password": PASSWORD})
+    assert "_auth_user_id" in client.session
+    for path in (DJANGO_ADMIN, DJANGO_ADMIN + "tenancy/tenant/", DJANGO_ADMIN + "tenancy/auditevent/"):
+        response = client.get(path, follow=True)
+        assert response.redirect_chain[-1][0] == reverse("mfa_index"), path
+        assert "Support staff sign in with a second factor." in response.content.decode()
+
+    enrol_totp(staff)
+
     assert client.get(DJANGO_ADMIN).status_code == 200
 
 

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from portal.models import SupportRequest
 from tests.factories import member
 from tests.fixtures.purchases import managed_tenant
+from tests.fixtures.two_factor import enrol_totp
 
 from .journeys import assert_accessible, screenshot, sign_in
 
@@ -24,7 +25,10 @@ def test_the_admin_asks_for_help_and_reads_the_answer(
 ):
     secret = generate_totp_secret()
     managed_tenant(localstripe, "contoso.test", totp_secret=secret)
-    member("ann@quorum-support.test", name="Ann Support", is_staff=True, is_superuser=True)
+    ann_user = member(
+        "ann@quorum-support.test", name="Ann Support", is_staff=True, is_superuser=True
+    )
+    ann_secret = enrol_totp(ann_user)  # support staff need a second factor (tenancy.staff)
     rob = new_page()
     sign_in(rob, "rob@contoso.test", totp_secret=secret)
     rob.goto(f"{live_server.url}/admin/")
@@ -47,7 +51,7 @@ def test_the_admin_asks_for_help_and_reads_the_answer(
 
     opened = SupportRequest.objects.unscoped().get()
     ann = new_page()
-    sign_in(ann, "ann@quorum-support.test")
+    sign_in(ann, "ann@quorum-support.test", totp_secret=ann_secret)
     ann.goto(f"{live_server.url}/django-admin/portal/supportrequest/{opened.pk}/change/")
     ann.locator("textarea[name='replies-0-body']").fill("Fixed on our side: please try again.")
     ann.locator("select[name='status']").select_option("waiting")

@@ -14,7 +14,7 @@ from portal.services import add_support_reply, open_support_request
 from portal.tasks import mail_support_reply, requeue_unmailed_support_replies
 from tenancy.models import AuditEvent
 from tests.factories import member
-from tests.fixtures.two_factor import recently_signed_in
+from tests.fixtures.two_factor import enrol_totp, recently_signed_in
 
 DJANGO_ADMIN = "/django-admin/"
 REQUEST = {"subject": "No sound in meetings", "description": "Since 9:00.", "severity": "high"}
@@ -28,6 +28,7 @@ def admin_client(contoso):
 @pytest.fixture
 def staff_client(db):
     staff = member("ann@quorum-support.com", name="Ann Support", is_staff=True, is_superuser=True)
+    enrol_totp(staff)  # staff need a second factor (tenancy.staff)
     client = Client()
     client.force_login(staff)
     return client
