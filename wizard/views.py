@@ -3,6 +3,7 @@
 import shlex
 import sys
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from django import forms
@@ -300,6 +301,8 @@ def buy(request):
             plan_key=form.cleaned_data["plan"],
             confirmed_seats=form.cleaned_data["seats"],
             setup_intent_id=form.cleaned_data["setup_intent"],
+            # Every member's Getting started, written in the purchase's own transaction.
+            on_managed=partial(welcome_members, base_url=request.build_absolute_uri("/")),
         )
     except PaymentError as error:
         count_purchase(outcome="requires_action" if error.client_secret else "failed")
@@ -315,8 +318,6 @@ def buy(request):
         count_purchase(outcome="refused")
         return _purchase_page(request, claim=claim, notice=error.message, status=400)
     count_purchase(outcome=purchase.state)
-    if purchase.state == purchase.State.SUCCEEDED:
-        welcome_members(tenant=purchase.tenant, base_url=request.build_absolute_uri("/"))
     if purchase.state == purchase.State.NEEDS_CONFIRMATION:
         # The card is confirmed already: only the new total needs the buyer's yes.
         plan = plan_by_key(purchase.plan)

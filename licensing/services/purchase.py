@@ -4,6 +4,7 @@ Becoming admin and buying are ONE step: `purchase_seats` grants admin rights onl
 transaction that records a paid Stripe subscription for a verified domain claim.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import connection, transaction
@@ -79,6 +80,7 @@ def purchase_seats(
     plan_key: str,
     confirmed_seats: int,
     setup_intent_id: str,
+    on_managed: Callable[..., object] | None = None,
 ) -> Purchase:
     """Buy one licence per verified member and make the buyer the tenant's admin.
 
@@ -88,7 +90,9 @@ def purchase_seats(
     NEEDS_CONFIRMATION with the new count. Otherwise one Stripe subscription is made (or found,
     for a retry of the same attempt) and the tenant becomes managed in the same transaction.
     A declined card, a required bank authentication or a Stripe error raises PaymentError,
-    recorded on the purchase, and changes nothing else.
+    recorded on the purchase, and changes nothing else. `on_managed(tenant=...)` runs in that
+    transaction once the tenant is managed (the wizard's welcomes): committed with the purchase,
+    or not at all.
     """
     try:
         return _purchase_seats(
@@ -97,6 +101,7 @@ def purchase_seats(
             plan_key=plan_key,
             confirmed_seats=confirmed_seats,
             setup_intent_id=setup_intent_id,
+            on_managed=on_managed,
         )
     except PaymentError as error:
         state = (
@@ -116,6 +121,7 @@ def _purchase_seats(
     plan_key: str,
     confirmed_seats: int,
     setup_intent_id: str,
+    on_managed: Callable[..., object] | None,
 ) -> Purchase:
     purchase = Purchase.objects.filter(pk=purchase_id, buyer=buyer).first()
     if purchase is None:
@@ -140,6 +146,8 @@ def _purchase_seats(
         return purchase
     stripe_subscription = _paid_stripe_subscription(purchase, plan, seats, setup_intent_id)
     _make_tenant_managed(purchase, tenant, claim, plan, stripe_subscription)
+    if on_managed is not None:
+        on_managed(tenant=tenant)
     return purchase
 
 

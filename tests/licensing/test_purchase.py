@@ -381,3 +381,37 @@ def test_two_claimants_buying_at_once_make_one_subscription_and_one_admin(locals
     assert Subscription.objects.unscoped().count() == 1
     assert Membership.objects.unscoped().filter(role=Membership.Role.ADMIN).count() == 1
     assert Licence.objects.unscoped().count() == 2
+
+
+@pytest.mark.django_db
+def test_what_runs_once_the_tenant_is_managed_commits_with_the_purchase_or_not_at_all(
+    localstripe, contoso
+):
+    """`on_managed` (the wizard's welcomes) runs in the purchase's transaction: when it fails,
+    nothing of the purchase stays; the retry finishes the same Stripe attempt and runs it."""
+    rob, _sara = contoso
+    tenant = rob.membership.tenant
+    purchase, client_secret = start_purchase(buyer=rob, entry="admin")
+    localstripe.confirm_card(client_secret, "4242424242424242")
+    submit = {
+        "buyer": rob,
+        "purchase_id": purchase.pk,
+        "plan_key": "essentials",
+        "confirmed_seats": 2,
+        "setup_intent_id": client_secret.split("_secret_")[0],
+    }
+    managed_seen = []
+
+    def failing(*, tenant):
+        managed_seen.append(Tenant.objects.get(pk=tenant.pk).state)
+        raise RuntimeError("the welcomes could not be written")
+
+    with pytest.raises(RuntimeError):
+        purchase_seats(**submit, on_managed=failing)
+    assert managed_seen == [Tenant.State.MANAGED]  # it ran once the tenant was managed
+    assert_nothing_changed(tenant)
+
+    done = purchase_seats(**submit, on_managed=lambda *, tenant: managed_seen.append(tenant.pk))
+    assert done.state == Purchase.State.SUCCEEDED
+    assert managed_seen[-1] == tenant.pk
+    assert len(localstripe.subscriptions()) == 1
