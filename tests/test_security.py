@@ -73,7 +73,7 @@ DJANGO_ADMIN = "/django-admin/"
 
 @pytest.mark.django_db
 def test_the_django_admin_has_no_login_of_its_own():
-    """Its own login form would skip allauth's rate limits (and, later, two-factor)."""
+    """Its own login form would skip allauth's rate limits and second factor."""
     staff = member("ops@contoso.com", is_staff=True, is_superuser=True)
     client = Client()
     page = client.get(DJANGO_ADMIN + "login/")
