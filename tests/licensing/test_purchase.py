@@ -17,6 +17,7 @@ from tests.fixtures.purchases import (
     DECLINED_AT_CHARGE,
     DECLINED_CARD,
     buy,
+    purchase_ready,
     verified_claim,
 )
 
@@ -194,15 +195,7 @@ def test_a_declined_card_then_a_good_one_makes_one_subscription(localstripe, con
 @pytest.mark.django_db
 def test_double_submit_makes_one_subscription(localstripe, contoso):
     rob, _sara = contoso
-    purchase, client_secret = start_purchase(buyer=rob, entry="admin")
-    localstripe.confirm_card(client_secret, "4242424242424242")
-    submit = {
-        "buyer": rob,
-        "purchase_id": purchase.pk,
-        "plan_key": "essentials",
-        "confirmed_seats": 2,
-        "setup_intent_id": client_secret.split("_secret_")[0],
-    }
+    submit = purchase_ready(localstripe, rob)
     first = purchase_seats(**submit)
     second = purchase_seats(**submit)
     assert first.pk == second.pk
@@ -391,15 +384,7 @@ def test_what_runs_once_the_tenant_is_managed_commits_with_the_purchase_or_not_a
     nothing of the purchase stays; the retry finishes the same Stripe attempt and runs it."""
     rob, _sara = contoso
     tenant = rob.membership.tenant
-    purchase, client_secret = start_purchase(buyer=rob, entry="admin")
-    localstripe.confirm_card(client_secret, "4242424242424242")
-    submit = {
-        "buyer": rob,
-        "purchase_id": purchase.pk,
-        "plan_key": "essentials",
-        "confirmed_seats": 2,
-        "setup_intent_id": client_secret.split("_secret_")[0],
-    }
+    submit = purchase_ready(localstripe, rob)
     managed_seen = []
 
     def failing(*, tenant):

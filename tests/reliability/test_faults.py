@@ -11,12 +11,12 @@ from django.test import override_settings
 
 from licensing.exceptions import PaymentError
 from licensing.models import Purchase, Subscription
-from licensing.services.purchase import purchase_seats, start_purchase
+from licensing.services.purchase import purchase_seats
 from tenancy.models import AnnouncementDelivery, Membership, Tenant
 from tenancy.services.announcements import create_announcement
 from tenancy.tasks import send_announcement
 from tests.factories import member
-from tests.fixtures.purchases import verified_claim
+from tests.fixtures.purchases import purchase_ready, verified_claim
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,15 +31,7 @@ def test_stripe_unreachable_between_customer_and_subscription(localstripe, recor
     rob = member("rob@contoso.com")
     member("sara@contoso.com")
     verified_claim(rob)
-    purchase, secret = start_purchase(buyer=rob, entry="admin")  # the customer exists
-    localstripe.confirm_card(secret, "4242424242424242")
-    submit = {
-        "buyer": rob,
-        "purchase_id": purchase.pk,
-        "plan_key": "essentials",
-        "confirmed_seats": 2,
-        "setup_intent_id": secret.split("_secret_")[0],
-    }
+    submit = purchase_ready(localstripe, rob)  # the customer exists, the card is confirmed
 
     with override_settings(STRIPE_API_BASE=f"http://127.0.0.1:{closed_port()}"):
         started = time.monotonic()
